@@ -1,0 +1,49 @@
+"""Slipway: turn a Git repository into a live website, on your own servers."""
+
+from flask import Flask
+from sqlalchemy import event
+
+from app.config import ROOT, Config
+from app.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config_class=Config) -> Flask:
+    app = Flask(
+        __name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static")
+    )
+    app.config.from_object(config_class)
+    for key in ("DATA_DIR", "STORAGE_DIR", "BUILDS_DIR", "CACHE_DIR"):
+        app.config[key].mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    with app.app_context():
+        _tune_sqlite(db.engine)
+
+    from app import auth, cli, sites
+    from app.api import bp as api_bp
+    from app.web import register as register_web
+
+    app.before_request(sites.serve_site_request)  # first: sites need no login
+    auth.init_app(app)
+    register_web(app)
+    app.register_blueprint(api_bp)
+    cli.init_app(app)
+    return app
+
+
+def _tune_sqlite(engine) -> None:
+    """WAL lets the web process read while a consumer writes; wait on locks, don't fail."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

@@ -1,0 +1,37 @@
+"""The JSON API: /api/v1. Errors are always {"error": "..."} with a fitting status."""
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    message = exc.description if isinstance(exc.description, str) else exc.name
+    response = jsonify(error=message)
+    response.status_code = exc.code or 500
+    return response
+
+
+def json_body() -> dict:
+    """Return the request's JSON object, or abort with 400/415 saying what is wrong."""
+    from flask import abort
+
+    if request.content_length and not request.is_json:
+        abort(415, "Send the body as JSON with 'Content-Type: application/json'.")
+    if not request.content_length:
+        return {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, "The request body must be a JSON object.")
+    return data
+
+
+def error(message: str, status: int, **extra):
+    response = jsonify(error=message, **extra)
+    response.status_code = status
+    return response
+
+
+from app.api import deployments, projects  # noqa: E402,F401  (routes register on bp)

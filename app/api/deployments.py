@@ -1,0 +1,85 @@
+"""Deployments, their logs and their live event stream."""
+
+import json
+
+from flask import Response, current_app, jsonify, request, stream_with_context
+
+from app.api import bp, error
+from app.api.serialize import deployment_json
+from app.deploys import cancel_deployment
+from app.extensions import db
+from app.logs import follow, live_redis, read_from_db
+from app.models import Deployment
+
+
+def get_deployment(deployment_id: int) -> Deployment:
+    return db.get_or_404(
+        Deployment, deployment_id, description=f"Deployment {deployment_id} not found."
+    )
+
+
+@bp.get("/deployments/<int:deployment_id>")
+def deployment(deployment_id: int):
+    """Show a deployment: status, step, error, timings, url."""
+    return jsonify(deployment_json(get_deployment(deployment_id)))
+
+
+@bp.post("/deployments/<int:deployment_id>/cancel")
+def cancel(deployment_id: int):
+    """Cancel a queued or running deployment."""
+    found = get_deployment(deployment_id)
+    if not cancel_deployment(found):
+        return error(f"Deployment {deployment_id} has already ended ({found.status.value}).", 409)
+    db.session.expire_all()
+    return jsonify(deployment_json(get_deployment(deployment_id)))
+
+
+@bp.get("/deployments/<int:deployment_id>/logs")
+def logs(deployment_id: int):
+    """Return stored log lines after ?after=<seq>, and whether the log is complete."""
+    found = get_deployment(deployment_id)
+    after = _int_arg("after", 0)
+    status = found.status
+    events = read_from_db(deployment_id, after)
+    lines = [e.to_dict() for e in events if not e.is_status]
+    last = events[-1].seq if events else after
+    return jsonify(
+        lines=lines,
+        last_seq=last,
+        status=status.value,
+        done=status.is_terminal and len(events) < 5000,
+    )
+
+
+@bp.get("/deployments/<int:deployment_id>/events")
+def events(deployment_id: int):
+    """Stream the log as server-sent events; resumes from Last-Event-ID."""
+    get_deployment(deployment_id)
+    after = _int_arg("after", 0)
+    last_event_id = request.headers.get("Last-Event-ID", "")
+    if last_event_id.isdigit():
+        after = int(last_event_id)
+    only_status = request.args.get("only") == "status"
+    stream = _event_stream(deployment_id, after, only_status, current_app.config["SSE_HEARTBEAT"])
+    return Response(
+        stream_with_context(stream),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _event_stream(deployment_id: int, after: int, only_status: bool, heartbeat: int):
+    yield "retry: 2000\n\n"
+    for event in follow(deployment_id, after, redis=live_redis(), idle=heartbeat):
+        if event is None:
+            yield ": heartbeat\n\n"
+        elif event.is_status:
+            yield f"id: {event.seq}\nevent: status\ndata: {event.text}\n\n"
+        elif not only_status:
+            yield f"id: {event.seq}\nevent: log\ndata: {json.dumps(event.to_dict())}\n\n"
+    yield "event: end\ndata: {}\n\n"
+
+
+def _int_arg(name: str, default: int) -> int:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else default

@@ -1,0 +1,56 @@
+"""Commands for admins and scripts: `flask --app wsgi users create`, `tokens create`."""
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import ApiToken, User
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(tokens)
+
+
+@click.group(help="Manage users.")
+def users():
+    pass
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--admin", is_flag=True, help="Allow managing users and every project.")
+def create_user(username: str, password: str, admin: bool):
+    """Create a user."""
+    if db.session.scalar(select(User.id).filter_by(username=username)):
+        raise click.ClickException(f"User '{username}' exists already.")
+    if len(password) < 10:
+        raise click.ClickException("Use a password of at least 10 characters.")
+    user = User(username=username, is_admin=admin)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {'admin' if admin else 'user'} {username}.", err=True)
+
+
+@click.group(help="Manage API tokens.")
+def tokens():
+    pass
+
+
+@tokens.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", help="A label to recognise the token by.")
+def create_token(username: str, name: str):
+    """Create an API token for USERNAME and print it alone on stdout."""
+    user = db.session.scalar(select(User).filter_by(username=username))
+    if user is None:
+        raise click.ClickException(
+            f"No user '{username}'. Create one with 'flask --app wsgi users create'."
+        )
+    token, plain = ApiToken.issue(user, name)
+    db.session.add(token)
+    db.session.commit()
+    click.echo(plain)

@@ -1,0 +1,54 @@
+"""Configuration from environment variables, with defaults that work on a laptop."""
+
+import os
+import secrets
+import socket
+from pathlib import Path
+from typing import ClassVar
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _default_secret_key(data_dir: Path) -> str:
+    """Keep a generated key in the data directory so sessions survive restarts."""
+    key_file = data_dir / "secret_key"
+    if not key_file.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+class Config:
+    DATA_DIR = Path(os.environ.get("SLIPWAY_DATA_DIR", ROOT / "var")).resolve()
+    SECRET_KEY = os.environ.get("SECRET_KEY") or _default_secret_key(DATA_DIR)
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'slipway.db'}")
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    HUEY_SQLITE_PATH = str(DATA_DIR / "queue.db")
+    BUILD_RUNNER = os.environ.get("BUILD_RUNNER", "auto")
+    SITES_DOMAIN = os.environ.get("SITES_DOMAIN", "localhost:5000")
+    STORAGE_DIR = Path(os.environ.get("STORAGE_DIR", DATA_DIR / "sites")).resolve()
+    BUILDS_DIR = Path(os.environ.get("BUILDS_DIR", DATA_DIR / "builds")).resolve()
+    CACHE_DIR = Path(os.environ.get("CACHE_DIR", DATA_DIR / "cache")).resolve()
+    WORKER_ID = os.environ.get("WORKER_ID", f"{socket.gethostname()}-{os.getpid()}")
+    WORKERS = _env_int("WORKERS", 2)
+    CLONE_TIMEOUT = _env_int("CLONE_TIMEOUT", 5 * 60)
+    INSTALL_TIMEOUT = _env_int("INSTALL_TIMEOUT", 30 * 60)
+    BUILD_TIMEOUT = _env_int("BUILD_TIMEOUT", 60 * 60)
+    # A running build touches its heartbeat this often; the reaper gives up on
+    # a build whose heartbeat is older than HEARTBEAT_TIMEOUT.
+    HEARTBEAT_INTERVAL = _env_int("HEARTBEAT_INTERVAL", 5)
+    HEARTBEAT_TIMEOUT = _env_int("HEARTBEAT_TIMEOUT", 60)
+    SSE_HEARTBEAT = _env_int("SSE_HEARTBEAT", 15)
+    LOG_STREAM_TTL = _env_int("LOG_STREAM_TTL", 3600)
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_CHECK_DEFAULT = False  # checked in app/auth.py, skipped for bearer tokens
+    WTF_CSRF_TIME_LIMIT = None
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}

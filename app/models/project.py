@@ -1,0 +1,59 @@
+"""A project: a Git repository and how to build it."""
+
+import re
+import unicodedata
+
+from app.extensions import db
+from app.models.user import utcnow
+
+
+def slugify(name: str) -> str:
+    """Turn a project name into a DNS label: lower case, a-z0-9 and dashes."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:50].strip("-")
+
+
+class Project(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(100), nullable=False)
+    slug = db.Column(db.String(63), unique=True, nullable=False)
+    repo_url = db.Column(db.String(1000), nullable=False)
+    branch = db.Column(db.String(255), nullable=False, default="main")
+    root_dir = db.Column(db.String(255))
+    install_command = db.Column(db.String(1000))
+    build_command = db.Column(db.String(1000))
+    output_dir = db.Column(db.String(255))
+    node_version = db.Column(db.String(20))
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    # Points at the deployment served at <slug>.<SITES_DOMAIN>; swapping this
+    # one column is what makes a deploy (or a rollback) atomic.
+    live_deployment_id = db.Column(
+        db.Integer, db.ForeignKey("deployment.id", use_alter=True, ondelete="SET NULL")
+    )
+
+    deployments = db.relationship(
+        "Deployment",
+        back_populates="project",
+        foreign_keys="Deployment.project_id",
+        cascade="all, delete-orphan",
+        order_by="Deployment.id.desc()",
+    )
+
+    def to_dict(self) -> dict:
+        fields = (
+            "id",
+            "name",
+            "slug",
+            "repo_url",
+            "branch",
+            "root_dir",
+            "install_command",
+            "build_command",
+            "output_dir",
+            "node_version",
+            "live_deployment_id",
+        )
+        data = {field: getattr(self, field) for field in fields}
+        data["created_at"] = self.created_at.isoformat() + "Z"
+        return data

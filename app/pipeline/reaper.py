@@ -1,0 +1,51 @@
+"""Give up on builds whose worker is gone, so nothing stays 'building' forever."""
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import or_, select
+
+from app.extensions import db
+from app.logs import LogWriter, connect_redis
+from app.models import Deployment, Status
+from app.models.deployment import ACTIVE
+from app.models.user import utcnow
+from app.pipeline import state
+
+RUNNING = [s for s in ACTIVE if s != Status.QUEUED]
+
+
+def reap_stale() -> list[int]:
+    """Fail running deployments whose heartbeat stopped HEARTBEAT_TIMEOUT ago."""
+    cutoff = utcnow() - timedelta(seconds=current_app.config["HEARTBEAT_TIMEOUT"])
+    query = select(Deployment.id, Deployment.worker_id).where(
+        Deployment.status.in_(RUNNING),
+        or_(Deployment.heartbeat_at < cutoff, Deployment.heartbeat_at.is_(None)),
+    )
+    return [d for d, worker in db.session.execute(query).all() if _fail_lost(d, worker)]
+
+
+def reap_worker(worker_id: str) -> list[int]:
+    """At a consumer's start, fail what an earlier run of the same worker left running."""
+    query = select(Deployment.id).where(
+        Deployment.status.in_(RUNNING), Deployment.worker_id == worker_id
+    )
+    lost = [d for d in db.session.scalars(query).all() if _fail_lost(d, worker_id)]
+    shutil.rmtree(Path(current_app.config["BUILDS_DIR"]) / worker_id, ignore_errors=True)
+    return lost
+
+
+def _fail_lost(deployment_id: int, worker_id: str | None) -> bool:
+    message = (
+        f"The worker running this build ({worker_id or 'unknown'}) stopped responding. "
+        "Deploy again; if this repeats, check the worker's logs."
+    )
+    if not state.finish(deployment_id, Status.FAILED, "worker_lost", message):
+        return False
+    log = LogWriter(deployment_id, redis=connect_redis(current_app.config["REDIS_URL"]))
+    log.system(f"Error: {message}")
+    log.status(Status.FAILED, None, "worker_lost")
+    log.close(expire_after=current_app.config["LOG_STREAM_TTL"])
+    return True

@@ -1,0 +1,278 @@
+"""The pipeline: clone, detect, install, build, verify, upload, go live."""
+
+import functools
+import os
+import shutil
+import subprocess
+import threading
+import time
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import current_app
+
+from app.config import ROOT
+from app.extensions import db
+from app.logs import LogWriter, connect_redis
+from app.models import Deployment, Status
+from app.pipeline import git, state
+from app.pipeline.detect import BuildPlan, detect, find_output
+from app.pipeline.errors import Cancelled, StepFailed
+from app.pipeline.verify import verify_output
+from app.pipeline.watch import SHUTDOWN, Watch
+from app.runners import make_runner
+from app.storage import make_storage
+
+TOOLS_BIN = ROOT / "tools" / "node_modules" / ".bin"
+HEADERS = {
+    "clone": "CLONING",
+    "install": "INSTALLING",
+    "build": "BUILDING",
+    "verify": "VERIFYING",
+    "upload": "UPLOADING",
+}
+
+
+class Build:
+    """What one run of the pipeline carries from step to step."""
+
+    def __init__(self, deployment: Deployment, config):
+        self.deployment_id = deployment.id
+        self.project = deployment.project
+        self.sha = deployment.commit_sha
+        self.branch = deployment.branch
+        self.config = config
+        self.runner = make_runner(config)
+        self.storage = make_storage(config)
+        self.log = LogWriter(deployment.id, redis=connect_redis(config["REDIS_URL"]))
+        self.cancel = threading.Event()
+        self.workdir = Path(config["BUILDS_DIR"]) / config["WORKER_ID"] / str(deployment.id)
+        self.checkout = self.workdir / "src"
+        self.home = Path(config["CACHE_DIR"]) / "home"
+        self.durations: dict[str, float] = {}
+
+    def output_line(self, stream: str, text: str) -> None:
+        self.log.write(stream, text)
+
+
+def run_deployment(deployment_id: int) -> None:
+    """Build and publish one deployment; always leaves it in a terminal status."""
+    config = current_app.config
+    if not state.claim(deployment_id, config["WORKER_ID"]):
+        return  # cancelled while queued, or another worker has it
+    build = Build(db.session.get(Deployment, deployment_id), config)
+    watch = Watch(deployment_id, build.cancel, config["HEARTBEAT_INTERVAL"])
+    build.log.status(Status.CLONING, "clone")
+    outcome = _run_guarded(build)
+    watch.stop()
+    shutil.rmtree(build.workdir, ignore_errors=True)
+    _finish(build, *outcome)
+
+
+def _run_guarded(build: Build) -> tuple[Status, str | None, str | None]:
+    try:
+        _pipeline(build)
+        return Status.DEPLOYED, None, None
+    except Cancelled:
+        if SHUTDOWN.is_set():
+            return (
+                Status.FAILED,
+                "worker_stopped",
+                ("The worker was stopped during the build. Deploy again."),
+            )
+        return Status.CANCELLED, "cancelled", "Cancelled by a user."
+    except StepFailed as exc:
+        return Status.FAILED, exc.code, exc.message
+    except Exception:
+        build.log.system("Internal error:\n" + traceback.format_exc())
+        current_app.logger.exception("deployment %s crashed", build.deployment_id)
+        message = "Slipway hit an internal error; the log has details."
+        return Status.FAILED, "internal_error", message
+
+
+def _finish(build: Build, status: Status, code: str | None, message: str | None) -> None:
+    live = build.project.id if status is Status.DEPLOYED else None
+    changed = state.finish(build.deployment_id, status, code, message, live_project_id=live)
+    if status is Status.DEPLOYED and not changed:
+        build.storage.delete(build.deployment_id)  # someone ended it first; publish nothing
+    if changed:
+        if message:
+            build.log.system(f"Error: {message}" if status is Status.FAILED else message)
+        else:
+            build.log.system(
+                f"Deployed: {len(build.durations)} steps in {sum(build.durations.values()):.1f}s"
+            )
+        build.log.status(status, None, code)
+    build.log.close(expire_after=build.config["LOG_STREAM_TTL"])
+
+
+def _pipeline(build: Build) -> None:
+    _header(build)
+    with step(build, "clone"):
+        git.clone(
+            build.project.repo_url,
+            build.sha,
+            build.branch,
+            build.checkout,
+            timeout=build.config["CLONE_TIMEOUT"],
+            on_line=build.output_line,
+            cancel=build.cancel,
+        )
+        _record_commit(build)
+    plan = detect(build.checkout, build.project)
+    _record_plan(build, plan)
+    _advance(build, Status.BUILDING, "install")
+    with step(build, "install"):
+        _run_command(build, plan, plan.install_command, "install", "INSTALL_TIMEOUT")
+    with step(build, "build"):
+        if plan.build_command:
+            _run_command(build, plan, plan.build_command, "build", "BUILD_TIMEOUT")
+        else:
+            build.log.system("No build script in package.json: publishing the files as they are.")
+    with step(build, "verify"):
+        output = find_output(plan.root, plan)
+        count, size = verify_output(output)
+        _record_output(build, output, count, size)
+    _advance(build, Status.UPLOADING, "upload")
+    with step(build, "upload"):
+        build.storage.publish(build.deployment_id, output)
+        if build.cancel.is_set():
+            build.storage.delete(build.deployment_id)
+            raise Cancelled()
+
+
+@contextmanager
+def step(build: Build, name: str):
+    """Log a header and the step's duration, and record it on the deployment."""
+    if build.cancel.is_set():
+        raise Cancelled()
+    _save(build, step=name)
+    build.log.system(f"▶ {HEADERS[name]}")
+    started = time.monotonic()
+    ok = False
+    try:
+        yield
+        ok = True
+    finally:
+        seconds = round(time.monotonic() - started, 2)
+        build.durations[name] = seconds
+        _save(build, step_durations=dict(build.durations))
+        verb = "finished" if ok else "stopped"
+        build.log.system(f"■ {HEADERS[name]} {verb} in {seconds:.1f}s")
+
+
+def _header(build: Build) -> None:
+    for line in (
+        f"Slipway deployment #{build.deployment_id} of {build.project.name}",
+        f"Worker: {build.config['WORKER_ID']}",
+        f"Runner: {build.runner.describe()}",
+        f"Repository: {git.scrub(build.project.repo_url)}",
+        f"Branch: {build.branch} at {build.sha}",
+    ):
+        build.log.system(line)
+
+
+def _run_command(build: Build, plan: BuildPlan, command: str, name: str, timeout_key: str):
+    build.log.system(f"$ {command}")
+    build.home.mkdir(parents=True, exist_ok=True)
+    result = build.runner.run(
+        command,
+        cwd=plan.root,
+        env=_build_env(build),
+        timeout=build.config[timeout_key],
+        on_line=build.output_line,
+        cancel=build.cancel,
+        writable=[build.workdir, build.home],
+    )
+    if result.cancelled:
+        raise Cancelled()
+    if result.timed_out:
+        minutes = build.config[timeout_key] / 60
+        raise StepFailed(
+            "timeout",
+            f"The {name} step timed out after {minutes:g} min "
+            f"({timeout_key}). Make the {name} faster or raise the limit.",
+        )
+    if result.exit_code != 0:
+        raise StepFailed(
+            f"{name}_failed",
+            f"The {name} command `{command}` exited with code "
+            f"{result.exit_code}. The log above shows why.",
+        )
+
+
+def _build_env(build: Build) -> dict[str, str]:
+    """Only what a build needs: nothing of Slipway's own environment leaks in."""
+    return {
+        "PATH": f"{TOOLS_BIN}:{os.environ.get('PATH', '/usr/local/bin:/usr/bin:/bin')}",
+        "HOME": str(build.home),
+        "CI": "true",
+        "LANG": "C.UTF-8",
+        "NO_UPDATE_NOTIFIER": "1",
+        "npm_config_update_notifier": "false",
+        "npm_config_fund": "false",
+        "npm_config_audit": "false",
+        "SLIPWAY_DEPLOYMENT_ID": str(build.deployment_id),
+        "SLIPWAY_COMMIT_SHA": build.sha,
+        "SLIPWAY_BRANCH": build.branch,
+    }
+
+
+def _advance(build: Build, status: Status, step_name: str) -> None:
+    if build.cancel.is_set():
+        raise Cancelled()
+    state.advance(build.deployment_id, status, step_name)
+    build.log.status(status, step_name)
+
+
+def _record_commit(build: Build) -> None:
+    message, author = git.commit_info(build.checkout)
+    _save(build, commit_message=message, commit_author=author)
+
+
+def _record_plan(build: Build, plan: BuildPlan) -> None:
+    for line in plan.describe():
+        build.log.system(line)
+    if plan.node_version and plan.node_version != _host_node_major():
+        build.log.system(
+            f"Note: the local runner uses this machine's Node.js "
+            f"{_host_node_major() or '(not found)'}, not the requested "
+            f"{plan.node_version}."
+        )
+    _save(
+        build,
+        detected={
+            "package_manager": plan.package_manager,
+            "lock_file": plan.lock_file,
+            "node_version": plan.node_version,
+            "install_command": plan.install_command,
+            "build_command": plan.build_command,
+            "output_dir": plan.output_dir,
+        },
+    )
+
+
+def _record_output(build: Build, output: Path, count: int, size: int) -> None:
+    rel = output.relative_to(build.checkout)
+    build.log.system(f"Output: {rel}/ — {count} files, {size / 1024:.1f} KiB")
+    detected = dict(db.session.get(Deployment, build.deployment_id).detected or {})
+    detected["output_dir"] = str(rel)
+    _save(build, file_count=count, total_bytes=size, detected=detected)
+
+
+def _save(build: Build, **values) -> None:
+    db.session.query(Deployment).filter_by(id=build.deployment_id).update(values)
+    db.session.commit()
+
+
+@functools.cache
+def _host_node_major() -> str | None:
+    """The major version of the Node.js the local runner will use."""
+    try:
+        version = subprocess.run(
+            ["node", "--version"], capture_output=True, text=True, timeout=10
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return version.strip().lstrip("v").split(".")[0] or None

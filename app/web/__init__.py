@@ -1,0 +1,29 @@
+"""Dashboard pages, rendered with Jinja and updated with htmx."""
+
+from flask import render_template, request
+
+from app.sites import site_url
+
+
+def register(app) -> None:
+    from app.web import auth, deployments, projects
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(projects.bp)
+    app.register_blueprint(deployments.bp)
+    app.add_template_global(site_url)
+    app.add_template_filter(format_seconds, "seconds")
+
+
+def format_seconds(value: float) -> str:
+    """42.3 -> '42.3s', 125 -> '2m 5s'."""
+    if value < 60:
+        return f"{value:.1f}s"
+    minutes, seconds = divmod(int(value), 60)
+    return f"{minutes}m {seconds}s"
+
+
+def render(template: str, fragment: str | None = None, **context):
+    """Render the fragment for an htmx request, the whole page otherwise."""
+    is_htmx = request.headers.get("HX-Request") and not request.headers.get("HX-Boosted")
+    return render_template(fragment if fragment and is_htmx else template, **context)

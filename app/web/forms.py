@@ -1,0 +1,50 @@
+"""Forms: they carry the CSRF token; the project rules live in app/projects.py."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class SetupForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=80)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=200)])
+    confirm = PasswordField(
+        "Repeat password", validators=[EqualTo("password", "The passwords differ.")]
+    )
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired()])
+    password = PasswordField("Password", validators=[DataRequired()])
+    remember = BooleanField("Stay logged in")
+
+
+class ProjectForm(FlaskForm):
+    name = StringField("Name")
+    repo_url = StringField("Git URL")
+    branch = StringField("Branch", default="main")
+    root_dir = StringField("Root directory")
+    install_command = StringField("Install command")
+    build_command = StringField("Build command")
+    output_dir = StringField("Output directory")
+    node_version = StringField("Node.js version")
+
+    def values(self) -> dict:
+        return {
+            name: self[name].data
+            for name in (
+                "name",
+                "repo_url",
+                "branch",
+                "root_dir",
+                "install_command",
+                "build_command",
+                "output_dir",
+                "node_version",
+            )
+        }
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for field, message in errors.items():
+            if field in self:
+                self[field].errors = [message]

@@ -1,0 +1,51 @@
+"""Run a Slipway build consumer: `python huey_consumer.py`.
+
+Both SIGINT (Ctrl-C) and SIGTERM stop it cleanly: running builds are stopped
+and marked failed with a clear reason, then the consumer exits. Nothing keeps
+running and nothing stays 'building'.
+"""
+
+import logging
+
+from huey.consumer import Consumer
+
+from app.pipeline import reaper
+from app.pipeline.run import SHUTDOWN
+from app.runners import make_runner
+from app.tasks import flask_app, huey
+
+
+class SlipwayConsumer(Consumer):
+    def stop(self, graceful=False):
+        # Builds can run for an hour: rather than wait, tell them to stop and
+        # record why, then wait for that (a few seconds) before exiting.
+        SHUTDOWN.set()
+        super().stop(graceful=True)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = flask_app()
+    log = logging.getLogger("slipway.consumer")
+    with app.app_context():
+        log.info(
+            "worker %s, %d build slots, runner: %s",
+            app.config["WORKER_ID"],
+            app.config["WORKERS"],
+            make_runner(app.config).describe(),
+        )
+        lost = reaper.reap_worker(app.config["WORKER_ID"])
+        if lost:
+            log.info("marked deployments left by an earlier run as worker_lost: %s", lost)
+    consumer = SlipwayConsumer(
+        huey,
+        workers=app.config["WORKERS"],
+        worker_type="thread",
+        max_delay=0.5,
+        check_worker_health=True,
+    )
+    consumer.run()
+
+
+if __name__ == "__main__":
+    main()
