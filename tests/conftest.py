@@ -1,0 +1,139 @@
+"""Fixtures that make real things: git repositories, users, a running Slipway stack."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# The queue and config read the environment at import: point them at a
+# throwaway directory before anything from the app is imported.
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="slipway-tests-"))
+os.environ["SLIPWAY_DATA_DIR"] = str(_SESSION_DIR / "default")
+os.environ.pop("REDIS_URL", None)
+os.environ.pop("DATABASE_URL", None)
+
+from app import create_app  # noqa: E402
+from app.config import Config  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import ApiToken, User  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.stack"]
+
+
+def require_tool(name: str) -> str:
+    """Return the tool's path; skip without it, or fail when CI=true."""
+    path = shutil.which(name)
+    if path:
+        return path
+    message = f"'{name}' is not installed; .ci/run installs it."
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def make_config(data_dir: Path, **overrides) -> type:
+    """A Config whose every path lives under data_dir."""
+    values = {
+        "TESTING": True,
+        "DATA_DIR": data_dir,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'slipway.db'}",
+        "STORAGE_DIR": data_dir / "sites",
+        "BUILDS_DIR": data_dir / "builds",
+        "CACHE_DIR": data_dir / "cache",
+        "SITES_DOMAIN": "localhost:5000",
+        "WORKER_ID": "test-worker",
+        **overrides,
+    }
+    return type("TestConfig", (Config,), values)
+
+
+@pytest.fixture
+def app(tmp_path):
+    from flask_migrate import upgrade
+
+    app = create_app(make_config(tmp_path / "data"))
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def admin(app) -> User:
+    user = User(username="admin", is_admin=True)
+    user.set_password("correct horse battery")
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@pytest.fixture
+def token(admin) -> str:
+    api_token, plain = ApiToken.issue(admin, "tests")
+    db.session.add(api_token)
+    db.session.commit()
+    return plain
+
+
+@pytest.fixture
+def auth(token) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class GitRepo:
+    """A real repository on disk to import as a project."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def git(self, *args: str) -> str:
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_NAME": "Ada Lovelace",
+            "GIT_AUTHOR_EMAIL": "ada@example.com",
+            "GIT_COMMITTER_NAME": "Ada Lovelace",
+            "GIT_COMMITTER_EMAIL": "ada@example.com",
+        }
+        return subprocess.run(
+            ["git", *args], cwd=self.path, env=env, check=True, capture_output=True, text=True
+        ).stdout.strip()
+
+    def commit(self, files: dict[str, str], message: str = "Update site") -> str:
+        for name, content in files.items():
+            target = self.path / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content)
+        self.git("add", "-A")
+        self.git("commit", "--quiet", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+    @property
+    def head(self) -> str:
+        return self.git("rev-parse", "HEAD")
+
+
+@pytest.fixture
+def make_repo(tmp_path):
+    """make_repo(files, message=...) -> GitRepo with one commit on main."""
+    counter = iter(range(1000))
+
+    def make(files: dict[str, str], message: str = "Initial commit", branch: str = "main"):
+        path = tmp_path / f"repo{next(counter)}"
+        path.mkdir()
+        repo = GitRepo(path)
+        repo.git("init", "--quiet", "-b", branch)
+        repo.commit(files, message)
+        return repo
+
+    return make
