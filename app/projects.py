@@ -81,9 +81,10 @@ def clean(data: dict, partial: bool) -> dict:
             continue
         values[key] = (value or "").strip() or None
     if not partial:
-        values.setdefault("branch", None)
+        for key in ("name", "repo_url", "branch"):
+            values.setdefault(key, None)
     for key, value in values.items():
-        message = _check(key, value)
+        message = None if key in errors else _check(key, value)
         if message:
             errors[key] = message
     if errors:

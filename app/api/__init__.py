@@ -6,8 +6,11 @@ from werkzeug.exceptions import HTTPException
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-@bp.errorhandler(HTTPException)
+@bp.app_errorhandler(HTTPException)
 def http_error(exc: HTTPException):
+    """Answer API errors (routes that do not exist too) as JSON; pages keep HTML."""
+    if not request.path.startswith(bp.url_prefix + "/"):
+        return exc
     message = exc.description if isinstance(exc.description, str) else exc.name
     response = jsonify(error=message)
     response.status_code = exc.code or 500

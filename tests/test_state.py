@@ -1,0 +1,80 @@
+"""Status transitions: who may move a deployment where, and only once."""
+
+import pytest
+
+from app.extensions import db
+from app.models import Deployment, Project, Status
+from app.models.deployment import can_transition
+from app.pipeline import state
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "allowed"),
+    [
+        (Status.QUEUED, Status.CLONING, True),
+        (Status.CLONING, Status.BUILDING, True),
+        (Status.BUILDING, Status.UPLOADING, True),
+        (Status.UPLOADING, Status.DEPLOYED, True),
+        (Status.BUILDING, Status.CLONING, False),
+        (Status.QUEUED, Status.CANCELLED, True),
+        (Status.BUILDING, Status.FAILED, True),
+        (Status.DEPLOYED, Status.FAILED, False),
+        (Status.CANCELLED, Status.QUEUED, False),
+        (Status.FAILED, Status.DEPLOYED, False),
+    ],
+)
+def test_statuses_only_move_forward_and_never_leave_an_end(current, new, allowed):
+    assert can_transition(current, new) is allowed
+
+
+def test_badge_colours_follow_the_status():
+    assert Status.DEPLOYED.colour == "green"
+    assert Status.FAILED.colour == Status.CANCELLED.colour == "red"
+    assert {
+        s.colour for s in (Status.QUEUED, Status.CLONING, Status.BUILDING, Status.UPLOADING)
+    } == {"yellow"}
+
+
+@pytest.fixture
+def deployment(app):
+    project = Project(name="p", slug="p", repo_url="/tmp/p", branch="main")
+    found = Deployment(project=project, branch="main", commit_sha="a" * 40)
+    db.session.add(found)
+    db.session.commit()
+    return found
+
+
+def reload(deployment):
+    db.session.expire_all()
+    return db.session.get(Deployment, deployment.id)
+
+
+def test_a_cancelled_deployment_cannot_be_claimed(deployment):
+    assert state.cancel_queued(deployment.id)
+    assert not state.claim(deployment.id, "w1")
+    assert reload(deployment).status == Status.CANCELLED
+
+
+def test_only_one_worker_claims_a_deployment(deployment):
+    assert state.claim(deployment.id, "w1")
+    assert not state.claim(deployment.id, "w2")
+    assert reload(deployment).worker_id == "w1"
+    assert not state.cancel_queued(deployment.id)  # running: cancel must go to the worker
+    assert state.request_cancel(deployment.id)
+    assert reload(deployment).cancel_requested
+
+
+def test_finishing_deployed_makes_it_live_in_the_same_step(deployment):
+    state.claim(deployment.id, "w1")
+    assert state.finish(deployment.id, Status.DEPLOYED, live_project_id=deployment.project_id)
+    found = reload(deployment)
+    assert found.status == Status.DEPLOYED and found.project.live_deployment_id == found.id
+    assert not state.finish(deployment.id, Status.FAILED, "worker_lost", "late")
+    assert reload(deployment).status == Status.DEPLOYED
+
+
+def test_a_deployment_ended_elsewhere_does_not_go_live(deployment):
+    state.claim(deployment.id, "w1")
+    state.finish(deployment.id, Status.FAILED, "worker_lost", "gone")
+    assert not state.finish(deployment.id, Status.DEPLOYED, live_project_id=deployment.project_id)
+    assert reload(deployment).project.live_deployment_id is None
