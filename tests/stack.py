@@ -127,11 +127,12 @@ class Stack:
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
 
-    def start(self) -> "Stack":
+    def start(self, with_admin: bool = True) -> "Stack":
         self.flask("db", "upgrade")
-        self.flask("users", "create", "admin", "--password", "stack-password-1", "--admin")
-        self.token = self.flask("tokens", "create", "admin", "--name", "e2e")
-        self.http.headers["Authorization"] = f"Bearer {self.token}"
+        if with_admin:
+            self.flask("users", "create", "admin", "--password", "stack-password-1", "--admin")
+            self.token = self.flask("tokens", "create", "admin", "--name", "e2e")
+            self.http.headers["Authorization"] = f"Bearer {self.token}"
         self.web.start()
         self.consumer.start()
         wait_for_port(self.port)
@@ -236,5 +237,13 @@ def stack(request, tmp_path_factory):
     """The whole product, once on the embedded default and once with Redis."""
     redis = request.getfixturevalue("redis_url") if request.param == "redis" else None
     running = Stack(tmp_path_factory.mktemp(f"stack-{request.param}"), redis_url=redis).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def fresh_stack(tmp_path):
+    """The embedded default with no users at all, as a new install starts."""
+    running = Stack(tmp_path / "fresh").start(with_admin=False)
     yield running
     running.stop()

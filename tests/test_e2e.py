@@ -310,3 +310,23 @@ def test_the_dashboard_needs_a_login_but_sites_do_not(stack, make_repo):
     assert anonymous.status_code == 401
     page = requests.get(f"{stack.base_url}/", timeout=10, allow_redirects=False)
     assert page.status_code == 302 and "/login" in page.headers["Location"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_stopping_the_consumer_stops_its_builds_and_says_so(stack, make_repo, sig):
+    sleep = marker()
+    repo = make_repo(script_site(f"echo started; sleep {sleep}"))
+    project = stack.create_project(repo)
+    deployment_id = stack.deploy(project["id"])["deployment_id"]
+    wait_for_log(stack, deployment_id, "started")
+
+    started = time.monotonic()
+    exit_code = stack.consumer.stop(sig, timeout=15)
+    stopped_after = time.monotonic() - started
+    stack.restart_consumer()
+
+    done = stack.deployment(deployment_id)
+    assert exit_code == 0 and stopped_after < 10
+    assert (done["status"], done["error"]) == ("failed", "worker_stopped")
+    assert "Deploy again" in done["error_message"]
+    assert processes_matching(f"sleep {sleep}") == []

@@ -108,8 +108,16 @@ def test_follow_reports_idle_periods_for_heartbeats(deployment_id):
     assert next(stream).is_status
 
 
-def test_follow_takes_live_lines_from_redis(deployment_id, redis_url):
-    client = redis.Redis.from_url(redis_url)
+@pytest.fixture
+def redis_client(redis_url):
+    """An empty Redis database of its own (the end-to-end stacks use database 0)."""
+    client = redis.Redis.from_url(redis_url.rsplit("/", 1)[0] + "/15")
+    client.flushdb()
+    return client
+
+
+def test_follow_takes_live_lines_from_redis(deployment_id, redis_client):
+    client = redis_client
     writer = LogWriter(deployment_id, redis=client)
     writer.system("stored and streamed")
     writer.flush()

@@ -51,6 +51,7 @@ class Build:
         self.checkout = self.workdir / "src"
         self.home = Path(config["CACHE_DIR"]) / "home"
         self.durations: dict[str, float] = {}
+        self.status = Status.CLONING  # claim() moved it here
 
     def output_line(self, stream: str, text: str) -> None:
         self.log.write(stream, text)
@@ -63,7 +64,6 @@ def run_deployment(deployment_id: int) -> None:
         return  # cancelled while queued, or another worker has it
     build = Build(db.session.get(Deployment, deployment_id), config)
     watch = Watch(deployment_id, build.cancel, config["HEARTBEAT_INTERVAL"])
-    build.log.status(Status.CLONING, "clone")
     outcome = _run_guarded(build)
     watch.stop()
     shutil.rmtree(build.workdir, ignore_errors=True)
@@ -148,6 +148,7 @@ def step(build: Build, name: str):
     if build.cancel.is_set():
         raise Cancelled()
     _save(build, step=name)
+    build.log.status(build.status, name)  # cards show the step as it changes
     build.log.system(f"▶ {HEADERS[name]}")
     started = time.monotonic()
     ok = False
@@ -223,7 +224,7 @@ def _advance(build: Build, status: Status, step_name: str) -> None:
     if build.cancel.is_set():
         raise Cancelled()
     state.advance(build.deployment_id, status, step_name)
-    build.log.status(status, step_name)
+    build.status = status
 
 
 def _record_commit(build: Build) -> None:

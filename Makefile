@@ -1,0 +1,48 @@
+# Slipway: `make run` starts it, `make test` tests it. Both set up what they need.
+VENV      ?= .venv
+PYTHON    ?= python3
+PORT      ?= 5000
+HOST      ?= 127.0.0.1
+BIN       := $(VENV)/bin
+STAMP     := $(VENV)/.installed
+TOOLS     := tools/node_modules/.installed
+
+.PHONY: run install test test-fast lint screenshots clean
+
+run: install
+	$(BIN)/flask --app wsgi db upgrade
+	@echo "Slipway is starting at http://localhost:$(PORT)/ (Ctrl-C stops it)"
+	@trap 'kill 0 2>/dev/null' INT TERM; \
+	SITES_DOMAIN=$${SITES_DOMAIN:-localhost:$(PORT)} $(BIN)/gunicorn -k gevent -w $${WEB_WORKERS:-1} \
+	    --bind $(HOST):$(PORT) --graceful-timeout 10 --access-logfile - wsgi:app & \
+	SITES_DOMAIN=$${SITES_DOMAIN:-localhost:$(PORT)} $(BIN)/python huey_consumer.py & \
+	wait
+
+install: $(STAMP) $(TOOLS)
+
+$(STAMP): requirements.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# yarn and pnpm, pinned, for the builds Slipway runs.
+$(TOOLS): tools/package.json tools/package-lock.json
+	npm ci --prefix tools --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: install
+	bash .ci/system-deps.sh
+	$(BIN)/pytest -q -ra
+
+test-fast: install
+	$(BIN)/pytest -q -ra -m "not e2e"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+screenshots: install
+	SLIPWAY_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/test_browser.py
+
+clean:
+	rm -rf $(VENV) tools/node_modules
