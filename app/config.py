@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
+# yarn and pnpm, pinned in tools/package.json and installed by `make install`.
+BUILD_TOOLS_DIR = ROOT / "tools" / "node_modules"
 
 
 def _env_int(name: str, default: int) -> int:

@@ -100,3 +100,15 @@ def test_the_sandbox_keeps_the_host_read_only_and_hides_slipway_data(tmp_path):
         assert result.exit_code == 0
     finally:
         shutil.rmtree(secret)
+
+
+def test_build_tools_under_tmp_stay_visible_in_the_sandbox(tmp_path):
+    require_tool("bwrap")
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "yarn").write_text("yarn 1.22")
+    command = f"cat {tools / 'yarn'}"
+    _, plain = run(LocalRunner(hidden=[], sandbox=True), command, tmp_path)
+    result, bound = run(LocalRunner(hidden=[], readable=[tools], sandbox=True), command, tmp_path)
+    assert ("stdout", "yarn 1.22") not in plain  # /tmp is private to the sandbox
+    assert result.ok and ("stdout", "yarn 1.22") in bound

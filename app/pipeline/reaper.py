@@ -44,6 +44,9 @@ def _fail_lost(deployment_id: int, worker_id: str | None) -> bool:
     )
     if not state.finish(deployment_id, Status.FAILED, "worker_lost", message):
         return False
+    if worker_id:  # the checkout is left behind when the worker shares this machine
+        builds = Path(current_app.config["BUILDS_DIR"])
+        shutil.rmtree(builds / worker_id / str(deployment_id), ignore_errors=True)
     log = LogWriter(deployment_id, redis=connect_redis(current_app.config["REDIS_URL"]))
     log.system(f"Error: {message}")
     log.status(Status.FAILED, None, "worker_lost")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.config import ROOT
+from app.config import BUILD_TOOLS_DIR
 from app.extensions import db
 from app.logs import LogWriter, connect_redis
 from app.models import Deployment, Status
@@ -24,7 +24,7 @@ from app.pipeline.watch import SHUTDOWN, Watch
 from app.runners import make_runner
 from app.storage import make_storage
 
-TOOLS_BIN = ROOT / "tools" / "node_modules" / ".bin"
+TOOLS_BIN = BUILD_TOOLS_DIR / ".bin"
 HEADERS = {
     "clone": "CLONING",
     "install": "INSTALLING",

@@ -7,6 +7,7 @@ whether a step ran in a local sandbox or (later) in a container:
         -> RunResult
 """
 
+from app.config import BUILD_TOOLS_DIR
 from app.runners.base import Runner, RunResult
 from app.runners.local import LocalRunner
 
@@ -16,7 +17,7 @@ def make_runner(config) -> Runner:
     choice = config["BUILD_RUNNER"]
     if choice not in ("auto", "local"):
         raise ValueError(f"BUILD_RUNNER={choice!r} is not available; use 'auto' or 'local'.")
-    return LocalRunner(hidden=[config["DATA_DIR"]])
+    return LocalRunner(hidden=[config["DATA_DIR"]], readable=[BUILD_TOOLS_DIR])
 
 
 __all__ = ["LocalRunner", "RunResult", "Runner", "make_runner"]

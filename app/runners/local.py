@@ -22,10 +22,13 @@ def bwrap_works() -> bool:
 class LocalRunner:
     name = "local"
 
-    def __init__(self, hidden: list[Path], sandbox: bool | None = None):
+    def __init__(self, hidden: list[Path], readable: list[Path] = (), sandbox: bool | None = None):
         # `hidden` are host paths a build must not read (Slipway's own data:
         # the database, keys); the build's own directories are bound back in.
+        # `readable` are bound back read-only, since they may live under /tmp
+        # or under a hidden path (the build tools of a checkout in /tmp).
         self.hidden = [Path(p) for p in hidden]
+        self.readable = [Path(p) for p in readable]
         self.sandbox = bwrap_works() if sandbox is None else sandbox
 
     def describe(self) -> str:
@@ -72,6 +75,8 @@ class LocalRunner:
         ]
         for path in self.hidden:
             argv += ["--tmpfs", str(path)]
+        for path in self.readable:
+            argv += ["--ro-bind-try", str(path), str(path)]
         for path in writable:
             argv += ["--bind", str(path), str(path)]
         return [*argv, "--chdir", str(cwd)]
