@@ -65,6 +65,18 @@ def app(tmp_path):
 
 
 @pytest.fixture
+def deployment(app):
+    """A queued deployment of a project, straight in the database."""
+    from app.models import Deployment, Project
+
+    project = Project(name="p", slug="p", repo_url="/srv/p", branch="main")
+    queued = Deployment(project=project, branch="main", commit_sha="a" * 40)
+    db.session.add(queued)
+    db.session.commit()
+    return queued
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -52,6 +52,16 @@ def wait_for_log(stack, deployment_id: int, text: str, timeout: float = 120) -> 
     raise AssertionError(f"{text!r} never appeared in the log of {deployment_id}")
 
 
+def start_endless_build(stack, make_repo, repeat: int = 1) -> tuple[dict, int, str]:
+    """Deploy a build that prints 'started' and sleeps; return project, deployment id, marker."""
+    sleep = marker()
+    repo = make_repo(script_site("echo started; " + "; ".join([f"sleep {sleep}"] * repeat)))
+    project = stack.create_project(repo)
+    deployment_id = stack.deploy(project["id"])["deployment_id"]
+    wait_for_log(stack, deployment_id, "started")
+    return project, deployment_id, sleep
+
+
 def test_npm_site_with_a_registry_dependency_deploys_and_is_served(stack, make_repo, site_files):
     repo = make_repo(site_files("npm"), message="Add the landing page")
     project = stack.create_project(repo)
@@ -146,11 +156,7 @@ def test_a_repository_without_package_json_fails_with_advice(stack, make_repo):
 
 
 def test_cancel_during_a_long_build_stops_everything(stack, make_repo):
-    sleep = marker()
-    repo = make_repo(script_site(f"echo started; sleep {sleep}; sleep {sleep}"))
-    project = stack.create_project(repo)
-    deployment_id = stack.deploy(project["id"])["deployment_id"]
-    wait_for_log(stack, deployment_id, "started")
+    project, deployment_id, sleep = start_endless_build(stack, make_repo, repeat=2)
     assert processes_matching(f"sleep {sleep}")
 
     asked = time.monotonic()
@@ -253,11 +259,7 @@ def test_a_viewer_who_opens_after_the_build_gets_the_whole_log(stack, make_repo)
 
 
 def test_a_consumer_killed_mid_build_leaves_nothing_behind(stack, make_repo):
-    sleep = marker()
-    repo = make_repo(script_site(f"echo started; sleep {sleep}"))
-    project = stack.create_project(repo)
-    deployment_id = stack.deploy(project["id"])["deployment_id"]
-    wait_for_log(stack, deployment_id, "started")
+    _, deployment_id, sleep = start_endless_build(stack, make_repo)
 
     stack.consumer.stop(signal.SIGKILL)
     time.sleep(1)
@@ -270,8 +272,8 @@ def test_a_consumer_killed_mid_build_leaves_nothing_behind(stack, make_repo):
     assert lost["error"] == "worker_lost"
     assert "stopped responding" in stack.log_text(deployment_id)
     # The restarted consumer takes new work.
-    repo.commit(script_site("mkdir -p dist && echo back > dist/index.html"), "Again")
-    assert stack.wait(stack.deploy(project["id"])["deployment_id"])["status"] == "deployed"
+    other = stack.create_project(make_repo(script_site("mkdir dist && echo ok > dist/a.html")))
+    assert stack.wait(stack.deploy(other["id"])["deployment_id"])["status"] == "deployed"
 
 
 def test_bad_input_is_refused_and_stores_nothing(stack, make_repo, tmp_path):
@@ -314,11 +316,7 @@ def test_the_dashboard_needs_a_login_but_sites_do_not(stack, make_repo):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_stopping_the_consumer_stops_its_builds_and_says_so(stack, make_repo, sig):
-    sleep = marker()
-    repo = make_repo(script_site(f"echo started; sleep {sleep}"))
-    project = stack.create_project(repo)
-    deployment_id = stack.deploy(project["id"])["deployment_id"]
-    wait_for_log(stack, deployment_id, "started")
+    _, deployment_id, sleep = start_endless_build(stack, make_repo)
 
     started = time.monotonic()
     exit_code = stack.consumer.stop(sig, timeout=15)

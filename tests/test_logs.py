@@ -9,15 +9,11 @@ from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.logs import LogWriter, follow, read_from_db, redis_key
-from app.models import Deployment, LogLine, Project
+from app.models import LogLine
 
 
 @pytest.fixture
-def deployment_id(app):
-    project = Project(name="p", slug="p", repo_url="/tmp/p", branch="main")
-    deployment = Deployment(project=project, branch="main", commit_sha="b" * 40)
-    db.session.add(deployment)
-    db.session.commit()
+def deployment_id(deployment):
     return deployment.id
 
 

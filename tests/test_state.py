@@ -3,7 +3,7 @@
 import pytest
 
 from app.extensions import db
-from app.models import Deployment, Project, Status
+from app.models import Deployment, Status
 from app.models.deployment import can_transition
 from app.pipeline import state
 
@@ -33,15 +33,6 @@ def test_badge_colours_follow_the_status():
     assert {
         s.colour for s in (Status.QUEUED, Status.CLONING, Status.BUILDING, Status.UPLOADING)
     } == {"yellow"}
-
-
-@pytest.fixture
-def deployment(app):
-    project = Project(name="p", slug="p", repo_url="/tmp/p", branch="main")
-    found = Deployment(project=project, branch="main", commit_sha="a" * 40)
-    db.session.add(found)
-    db.session.commit()
-    return found
 
 
 def reload(deployment):
