@@ -11,7 +11,8 @@ from huey.consumer import Consumer
 
 from app.pipeline import reaper
 from app.pipeline.run import SHUTDOWN
-from app.runners import make_runner
+from app.runners import runner_kind
+from app.runners.local import bwrap_works
 from app.tasks import flask_app, huey
 
 
@@ -23,6 +24,13 @@ class SlipwayConsumer(Consumer):
         super().stop(graceful=True)
 
 
+def _describe_runner(config) -> str:
+    kind = runner_kind(config)
+    if kind == "docker":
+        return f"docker (images {config['NODE_IMAGE']})"
+    return "local, " + ("bubblewrap sandbox" if bwrap_works() else "no sandbox")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = flask_app()
@@ -32,7 +40,7 @@ def main() -> None:
             "worker %s, %d build slots, runner: %s",
             app.config["WORKER_ID"],
             app.config["WORKERS"],
-            make_runner(app.config).describe(),
+            _describe_runner(app.config),
         )
         lost = reaper.reap_worker(app.config["WORKER_ID"])
         if lost:

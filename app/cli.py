@@ -11,6 +11,7 @@ from app.models import ApiToken, User
 def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(tokens)
+    app.cli.add_command(images)
 
 
 @click.group(help="Manage users.")
@@ -54,3 +55,42 @@ def create_token(username: str, name: str):
     db.session.add(token)
     db.session.commit()
     click.echo(plain)
+
+
+@click.group(help="Build the Node.js images the Docker runner uses.")
+def images():
+    pass
+
+
+@images.command("build")
+@click.option(
+    "--node",
+    "versions",
+    multiple=True,
+    required=True,
+    help="Node.js major version (16, 18, 20, 22); repeat for several.",
+)
+@click.option(
+    "--tag",
+    default=None,
+    help="Image tag template; defaults to NODE_IMAGE, e.g. slipway-node:{version}.",
+)
+def build_images(versions: tuple[str, ...], tag: str | None):
+    """Build Node images from packages, with no image registry."""
+    import docker
+    from flask import current_app
+
+    from app.images import build_node_image, image_for
+
+    template = tag or current_app.config["NODE_IMAGE"]
+    client = docker.from_env()
+    for major in versions:
+        name = image_for(template, major)
+        click.echo(f"Building {name}", err=True)
+        try:
+            build_node_image(
+                client, major, name, say=lambda line: click.echo(f"  {line}", err=True)
+            )
+        except (ValueError, RuntimeError, docker.errors.DockerException) as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(name)

@@ -33,6 +33,22 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL") or None
     HUEY_SQLITE_PATH = str(DATA_DIR / "queue.db")
     BUILD_RUNNER = os.environ.get("BUILD_RUNNER", "auto")
+    # {version} is the Node.js major. Without a registry, build images with
+    # `flask --app wsgi images build --node 20` and set slipway-node:{version}.
+    NODE_IMAGE = os.environ.get("NODE_IMAGE", "node:{version}-alpine")
+    # Limits of the Docker runner, per container; reported in every build log.
+    BUILD_MEMORY = os.environ.get("BUILD_MEMORY", "2g")
+    BUILD_CPUS = os.environ.get("BUILD_CPUS", "2")
+    BUILD_PIDS_LIMIT = _env_int("BUILD_PIDS_LIMIT", 512)
+    BUILD_TMPFS = os.environ.get("BUILD_TMPFS", "1g")
+    BUILD_USER = os.environ.get("BUILD_USER", "1000:1000")
+    # What a build may publish, checked before anything is uploaded.
+    MAX_OUTPUT_FILES = _env_int("MAX_OUTPUT_FILES", 20_000)
+    MAX_OUTPUT_BYTES = _env_int("MAX_OUTPUT_BYTES", 1024**3)
+    # Builds at once: per project across all consumers, and in total (0: no cap
+    # beyond each consumer's WORKERS).
+    PROJECT_CONCURRENCY = _env_int("PROJECT_CONCURRENCY", 1)
+    MAX_CONCURRENT_BUILDS = _env_int("MAX_CONCURRENT_BUILDS", 0)
     SITES_DOMAIN = os.environ.get("SITES_DOMAIN", "localhost:5000")
     STORAGE_DIR = Path(os.environ.get("STORAGE_DIR", DATA_DIR / "sites")).resolve()
     BUILDS_DIR = Path(os.environ.get("BUILDS_DIR", DATA_DIR / "builds")).resolve()

@@ -17,7 +17,9 @@ EDITABLE = (
     "build_command",
     "output_dir",
     "node_version",
+    "build_network",
 )
+BOOLEAN = ("build_network",)
 OPTIONAL = ("root_dir", "install_command", "build_command", "output_dir", "node_version")
 _SCP_URL = re.compile(r"^[\w.-]+@[\w.-]+:[^\s]+$")
 _URL_SCHEMES = ("https://", "http://", "ssh://", "git://", "file://")
@@ -76,15 +78,20 @@ def clean(data: dict, partial: bool) -> dict:
         if key not in data:
             continue
         value = data[key]
-        if value is not None and not isinstance(value, str):
+        if key in BOOLEAN:
+            if isinstance(value, bool):
+                values[key] = value
+            else:
+                errors[key] = "Must be true or false."
+        elif value is not None and not isinstance(value, str):
             errors[key] = "Must be a string."
-            continue
-        values[key] = (value or "").strip() or None
+        else:
+            values[key] = (value or "").strip() or None
     if not partial:
         for key in ("name", "repo_url", "branch"):
             values.setdefault(key, None)
     for key, value in values.items():
-        message = None if key in errors else _check(key, value)
+        message = None if key in errors or key in BOOLEAN else _check(key, value)
         if message:
             errors[key] = message
     if errors:

@@ -6,6 +6,7 @@ from huey import crontab
 
 from app.pipeline import reaper
 from app.pipeline.run import run_deployment
+from app.pipeline.state import Claim
 from app.queue import huey
 
 
@@ -17,13 +18,19 @@ def flask_app():
     return create_app()
 
 
+# How soon a deployment held back by a concurrency limit is looked at again.
+WAIT_RETRY_SECONDS = 2
+
+
 @huey.task()
 def build_deployment(deployment_id: int) -> None:
     with flask_app().app_context():
-        run_deployment(deployment_id)
+        if run_deployment(deployment_id) is Claim.WAIT:
+            build_deployment.schedule((deployment_id,), delay=WAIT_RETRY_SECONDS)
 
 
 @huey.periodic_task(crontab(minute="*"))
 def reap_lost_builds() -> None:
     with flask_app().app_context():
         reaper.reap_stale()
+        reaper.reap_containers()

@@ -21,7 +21,7 @@ from app.extensions import db  # noqa: E402
 from app.models import ApiToken, User  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest_plugins = ["tests.stack"]
+pytest_plugins = ["tests.stack", "tests.docker_support"]
 
 
 def require_tool(name: str) -> str:

@@ -1,6 +1,7 @@
 """JSON shapes of the API's resources."""
 
 from app.models import Deployment, Project
+from app.pipeline.state import queue_position
 from app.sites import site_url
 
 
@@ -35,6 +36,7 @@ def deployment_json(deployment: Deployment) -> dict:
         "file_count": deployment.file_count,
         "total_bytes": deployment.total_bytes,
         "is_live": deployment.is_live,
+        "queue_position": queue_position(deployment),
         "url": site_url(project.slug, deployment.id) if deployed else None,
         "live_url": site_url(project.slug) if deployment.is_live else None,
     }

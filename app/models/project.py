@@ -25,6 +25,9 @@ class Project(db.Model):
     build_command = db.Column(db.String(1000))
     output_dir = db.Column(db.String(255))
     node_version = db.Column(db.String(20))
+    # Install always has the network (it downloads packages); the build step
+    # has it unless the project turns it off.
+    build_network = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     # Points at the deployment served at <slug>.<SITES_DOMAIN>; swapping this
     # one column is what makes a deploy (or a rollback) atomic.
@@ -52,6 +55,7 @@ class Project(db.Model):
             "build_command",
             "output_dir",
             "node_version",
+            "build_network",
             "live_deployment_id",
         )
         data = {field: getattr(self, field) for field in fields}

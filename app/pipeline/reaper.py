@@ -10,11 +10,10 @@ from sqlalchemy import or_, select
 from app.extensions import db
 from app.logs import LogWriter, connect_redis
 from app.models import Deployment, Status
-from app.models.deployment import ACTIVE
 from app.models.user import utcnow
 from app.pipeline import state
-
-RUNNING = [s for s in ACTIVE if s != Status.QUEUED]
+from app.pipeline.state import RUNNING
+from app.runners import docker_answers
 
 
 def reap_stale() -> list[int]:
@@ -34,7 +33,26 @@ def reap_worker(worker_id: str) -> list[int]:
     )
     lost = [d for d in db.session.scalars(query).all() if _fail_lost(d, worker_id)]
     shutil.rmtree(Path(current_app.config["BUILDS_DIR"]) / worker_id, ignore_errors=True)
+    if docker_answers():
+        from app.runners.docker import LABEL_WORKER, remove_containers
+
+        remove_containers({LABEL_WORKER: worker_id})
     return lost
+
+
+def reap_containers() -> int:
+    """Remove build containers whose deployment has ended (or no longer exists)."""
+    if not docker_answers():
+        return 0
+    from app.runners.docker import LABEL_DEPLOYMENT, slipway_containers
+
+    removed = 0
+    for container in slipway_containers():
+        deployment = db.session.get(Deployment, int(container.labels[LABEL_DEPLOYMENT]))
+        if deployment is None or deployment.status.is_terminal:
+            container.remove(force=True)
+            removed += 1
+    return removed
 
 
 def _fail_lost(deployment_id: int, worker_id: str | None) -> bool:
@@ -47,6 +65,10 @@ def _fail_lost(deployment_id: int, worker_id: str | None) -> bool:
     if worker_id:  # the checkout is left behind when the worker shares this machine
         builds = Path(current_app.config["BUILDS_DIR"])
         shutil.rmtree(builds / worker_id / str(deployment_id), ignore_errors=True)
+    if docker_answers():
+        from app.runners.docker import LABEL_DEPLOYMENT, remove_containers
+
+        remove_containers({LABEL_DEPLOYMENT: str(deployment_id)})
     log = LogWriter(deployment_id, redis=connect_redis(current_app.config["REDIS_URL"]))
     log.system(f"Error: {message}")
     log.status(Status.FAILED, None, "worker_lost")

@@ -1,9 +1,6 @@
 """The pipeline: clone, detect, install, build, verify, upload, go live."""
 
-import functools
-import os
 import shutil
-import subprocess
 import threading
 import time
 import traceback
@@ -12,19 +9,18 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.config import BUILD_TOOLS_DIR
 from app.extensions import db
 from app.logs import LogWriter, connect_redis
 from app.models import Deployment, Status
 from app.pipeline import git, state
+from app.pipeline.commands import run_step_command
 from app.pipeline.detect import BuildPlan, detect, find_output
 from app.pipeline.errors import Cancelled, StepFailed
 from app.pipeline.verify import verify_output
 from app.pipeline.watch import SHUTDOWN, Watch
-from app.runners import make_runner
+from app.runners import Workspace, make_runner
 from app.storage import make_storage
 
-TOOLS_BIN = BUILD_TOOLS_DIR / ".bin"
 HEADERS = {
     "clone": "CLONING",
     "install": "INSTALLING",
@@ -43,13 +39,13 @@ class Build:
         self.sha = deployment.commit_sha
         self.branch = deployment.branch
         self.config = config
-        self.runner = make_runner(config)
+        self.runner = None  # chosen once the Node.js version is known
         self.storage = make_storage(config)
         self.log = LogWriter(deployment.id, redis=connect_redis(config["REDIS_URL"]))
         self.cancel = threading.Event()
         self.workdir = Path(config["BUILDS_DIR"]) / config["WORKER_ID"] / str(deployment.id)
         self.checkout = self.workdir / "src"
-        self.home = Path(config["CACHE_DIR"]) / "home"
+        self.cache = Path(config["CACHE_DIR"]) / "home"
         self.durations: dict[str, float] = {}
         self.status = Status.CLONING  # claim() moved it here
 
@@ -57,17 +53,28 @@ class Build:
         self.log.write(stream, text)
 
 
-def run_deployment(deployment_id: int) -> None:
-    """Build and publish one deployment; always leaves it in a terminal status."""
+def run_deployment(deployment_id: int) -> state.Claim:
+    """Build and publish one deployment, leaving it in a terminal status.
+
+    Returns Claim.WAIT, without doing anything, when a concurrency limit
+    keeps the deployment queued for now; the caller tries again later.
+    """
     config = current_app.config
-    if not state.claim(deployment_id, config["WORKER_ID"]):
-        return  # cancelled while queued, or another worker has it
+    claimed = state.claim(
+        deployment_id,
+        config["WORKER_ID"],
+        config["PROJECT_CONCURRENCY"],
+        config["MAX_CONCURRENT_BUILDS"],
+    )
+    if claimed is not state.Claim.TAKEN:
+        return claimed
     build = Build(db.session.get(Deployment, deployment_id), config)
     watch = Watch(deployment_id, build.cancel, config["HEARTBEAT_INTERVAL"])
     outcome = _run_guarded(build)
     watch.stop()
     shutil.rmtree(build.workdir, ignore_errors=True)
     _finish(build, *outcome)
+    return claimed
 
 
 def _run_guarded(build: Build) -> tuple[Status, str | None, str | None]:
@@ -122,17 +129,20 @@ def _pipeline(build: Build) -> None:
         _record_commit(build)
     plan = detect(build.checkout, build.project)
     _record_plan(build, plan)
+    _prepare_runner(build, plan)
     _advance(build, Status.BUILDING, "install")
     with step(build, "install"):
-        _run_command(build, plan, plan.install_command, "install", "INSTALL_TIMEOUT")
+        run_step_command(build, plan, plan.install_command, "install")
     with step(build, "build"):
         if plan.build_command:
-            _run_command(build, plan, plan.build_command, "build", "BUILD_TIMEOUT")
+            run_step_command(build, plan, plan.build_command, "build")
         else:
             build.log.system("No build script in package.json: publishing the files as they are.")
     with step(build, "verify"):
         output = find_output(plan.root, plan)
-        count, size = verify_output(output)
+        count, size = verify_output(
+            output, build.config["MAX_OUTPUT_FILES"], build.config["MAX_OUTPUT_BYTES"]
+        )
         _record_output(build, output, count, size)
     _advance(build, Status.UPLOADING, "upload")
     with step(build, "upload"):
@@ -167,57 +177,23 @@ def _header(build: Build) -> None:
     for line in (
         f"Slipway deployment #{build.deployment_id} of {build.project.name}",
         f"Worker: {build.config['WORKER_ID']}",
-        f"Runner: {build.runner.describe()}",
         f"Repository: {git.scrub(build.project.repo_url)}",
         f"Branch: {build.branch} at {build.sha}",
     ):
         build.log.system(line)
 
 
-def _run_command(build: Build, plan: BuildPlan, command: str, name: str, timeout_key: str):
-    build.log.system(f"$ {command}")
-    build.home.mkdir(parents=True, exist_ok=True)
-    result = build.runner.run(
-        command,
-        cwd=plan.root,
-        env=_build_env(build),
-        timeout=build.config[timeout_key],
-        on_line=build.output_line,
-        cancel=build.cancel,
-        writable=[build.workdir, build.home],
+def _prepare_runner(build: Build, plan: BuildPlan) -> None:
+    workspace = Workspace(
+        deployment_id=build.deployment_id,
+        worker_id=build.config["WORKER_ID"],
+        checkout=build.checkout,
+        cache=build.cache,
+        node_version=plan.node_version,
     )
-    if result.cancelled:
-        raise Cancelled()
-    if result.timed_out:
-        minutes = build.config[timeout_key] / 60
-        raise StepFailed(
-            "timeout",
-            f"The {name} step timed out after {minutes:g} min "
-            f"({timeout_key}). Make the {name} faster or raise the limit.",
-        )
-    if result.exit_code != 0:
-        raise StepFailed(
-            f"{name}_failed",
-            f"The {name} command `{command}` exited with code "
-            f"{result.exit_code}. The log above shows why.",
-        )
-
-
-def _build_env(build: Build) -> dict[str, str]:
-    """Only what a build needs: nothing of Slipway's own environment leaks in."""
-    return {
-        "PATH": f"{TOOLS_BIN}:{os.environ.get('PATH', '/usr/local/bin:/usr/bin:/bin')}",
-        "HOME": str(build.home),
-        "CI": "true",
-        "LANG": "C.UTF-8",
-        "NO_UPDATE_NOTIFIER": "1",
-        "npm_config_update_notifier": "false",
-        "npm_config_fund": "false",
-        "npm_config_audit": "false",
-        "SLIPWAY_DEPLOYMENT_ID": str(build.deployment_id),
-        "SLIPWAY_COMMIT_SHA": build.sha,
-        "SLIPWAY_BRANCH": build.branch,
-    }
+    build.runner = make_runner(build.config, workspace)
+    for line in build.runner.describe():
+        build.log.system(line)
 
 
 def _advance(build: Build, status: Status, step_name: str) -> None:
@@ -235,12 +211,6 @@ def _record_commit(build: Build) -> None:
 def _record_plan(build: Build, plan: BuildPlan) -> None:
     for line in plan.describe():
         build.log.system(line)
-    if plan.node_version and plan.node_version != _host_node_major():
-        build.log.system(
-            f"Note: the local runner uses this machine's Node.js "
-            f"{_host_node_major() or '(not found)'}, not the requested "
-            f"{plan.node_version}."
-        )
     _save(
         build,
         detected={
@@ -265,15 +235,3 @@ def _record_output(build: Build, output: Path, count: int, size: int) -> None:
 def _save(build: Build, **values) -> None:
     db.session.query(Deployment).filter_by(id=build.deployment_id).update(values)
     db.session.commit()
-
-
-@functools.cache
-def _host_node_major() -> str | None:
-    """The major version of the Node.js the local runner will use."""
-    try:
-        version = subprocess.run(
-            ["node", "--version"], capture_output=True, text=True, timeout=10
-        ).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return version.strip().lstrip("v").split(".")[0] or None

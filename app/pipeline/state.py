@@ -5,7 +5,10 @@ builds it, the reaper gives up on it), so every change says which statuses it
 may start from and only the first one to commit wins.
 """
 
-from sqlalchemy import update
+import enum
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import Deployment, Project, Status
@@ -24,24 +27,71 @@ def _transition(deployment_id: int, allowed_from, commit: bool = True, **values)
     return result.rowcount == 1
 
 
-def claim(deployment_id: int, worker_id: str) -> bool:
-    """Take a queued deployment for this worker; False if it was cancelled or taken."""
+RUNNING = [s for s in ACTIVE if s != Status.QUEUED]
+
+
+class Claim(enum.Enum):
+    TAKEN = "taken"  # this worker builds it now
+    WAIT = "wait"  # still queued: a concurrency limit is reached, try again soon
+    GONE = "gone"  # cancelled while queued, or another worker has it
+
+
+def claim(
+    deployment_id: int, worker_id: str, project_limit: int = 0, global_limit: int = 0
+) -> Claim:
+    """Take a queued deployment for this worker, if the concurrency limits allow.
+
+    The limits are part of the one UPDATE statement, so two consumers cannot
+    both see a free slot and both take it.
+    """
+    conditions = [Deployment.id == deployment_id, Deployment.status == Status.QUEUED]
+    if project_limit:
+        conditions.append(_running(Deployment.project_id) < project_limit)
+    if global_limit:
+        conditions.append(_running() < global_limit)
     now = utcnow()
-    return _transition(
-        deployment_id,
-        [Status.QUEUED],
-        status=Status.CLONING,
-        step="clone",
-        worker_id=worker_id,
-        started_at=now,
-        heartbeat_at=now,
+    result = db.session.execute(
+        update(Deployment)
+        .where(*conditions)
+        .values(
+            status=Status.CLONING,
+            step="clone",
+            worker_id=worker_id,
+            started_at=now,
+            heartbeat_at=now,
+        )
     )
+    db.session.commit()
+    if result.rowcount == 1:
+        return Claim.TAKEN
+    still_queued = (
+        db.session.scalar(select(Deployment.status).where(Deployment.id == deployment_id))
+        == Status.QUEUED
+    )
+    return Claim.WAIT if still_queued else Claim.GONE
+
+
+def _running(project_id=None):
+    other = aliased(Deployment)
+    query = select(func.count(other.id)).where(other.status.in_(RUNNING))
+    if project_id is not None:
+        query = query.where(other.project_id == project_id)
+    return query.scalar_subquery()
+
+
+def queue_position(deployment: Deployment) -> int | None:
+    """1 for the next queued deployment to start, 2 for the one after it; None if not queued."""
+    if deployment.status != Status.QUEUED:
+        return None
+    ahead = select(func.count(Deployment.id)).where(
+        Deployment.status == Status.QUEUED, Deployment.id < deployment.id
+    )
+    return db.session.scalar(ahead) + 1
 
 
 def advance(deployment_id: int, status: Status, step: str) -> bool:
     """Move a running deployment to a later status."""
-    allowed = [s for s in ACTIVE if s != Status.QUEUED]
-    return _transition(deployment_id, allowed, status=status, step=step)
+    return _transition(deployment_id, RUNNING, status=status, step=step)
 
 
 def finish(
@@ -90,6 +140,4 @@ def cancel_queued(deployment_id: int) -> bool:
 
 def request_cancel(deployment_id: int) -> bool:
     """Ask the worker running a deployment to stop it."""
-    return _transition(
-        deployment_id, [s for s in ACTIVE if s != Status.QUEUED], cancel_requested=True
-    )
+    return _transition(deployment_id, RUNNING, cancel_requested=True)

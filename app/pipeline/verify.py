@@ -9,7 +9,7 @@ from app.pipeline.errors import StepFailed
 MAX_LISTED = 5
 
 
-def verify_output(output: Path) -> tuple[int, int]:
+def verify_output(output: Path, max_files: int = 0, max_bytes: int = 0) -> tuple[int, int]:
     """Return (file count, total bytes); refuse anything but regular files and directories.
 
     A symlink or hard link could point a published site at any file on the
@@ -34,6 +34,7 @@ def verify_output(output: Path) -> tuple[int, int]:
             f"publish: {listed}{more}. Only regular files and directories are "
             "published; make the build copy files instead of linking them.",
         )
+    _check_limits(output, count, size, max_files, max_bytes)
     if count == 0:
         raise StepFailed(
             "output_empty",
@@ -41,6 +42,22 @@ def verify_output(output: Path) -> tuple[int, int]:
             "the build command and the output directory setting.",
         )
     return count, size
+
+
+def _check_limits(output: Path, count: int, size: int, max_files: int, max_bytes: int) -> None:
+    if max_files and count > max_files:
+        raise StepFailed(
+            "output_too_large",
+            f"The output '{output.name}' has {count} files; "
+            f"the limit is {max_files} (MAX_OUTPUT_FILES).",
+        )
+    if max_bytes and size > max_bytes:
+        raise StepFailed(
+            "output_too_large",
+            f"The output '{output.name}' holds "
+            f"{size / 1024**2:.1f} MiB; the limit is {max_bytes / 1024**2:.1f} MiB "
+            "(MAX_OUTPUT_BYTES).",
+        )
 
 
 def _walk(root: Path):

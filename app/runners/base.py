@@ -10,10 +10,23 @@ LineCallback = Callable[[str, str], None]  # (stream, text)
 
 
 @dataclass(frozen=True)
+class Workspace:
+    """What one build's runner works on; a runner is made per build."""
+
+    deployment_id: int
+    worker_id: str
+    checkout: Path  # the repository, writable (/app in a container)
+    cache: Path  # HOME: the package managers' download caches, writable
+    node_version: str | None = None
+
+
+@dataclass(frozen=True)
 class RunResult:
     exit_code: int | None
     timed_out: bool = False
     cancelled: bool = False
+    out_of_memory: bool = False
+    out_of_pids: bool = False
 
     @property
     def ok(self) -> bool:
@@ -23,8 +36,8 @@ class RunResult:
 class Runner(Protocol):
     name: str
 
-    def describe(self) -> str:
-        """One line for the build log saying where and how commands run."""
+    def describe(self) -> list[str]:
+        """Lines for the build log saying where and how commands run, with their limits."""
 
     def run(
         self,
@@ -35,6 +48,7 @@ class Runner(Protocol):
         timeout: float,
         on_line: LineCallback,
         cancel: threading.Event,
-        writable: list[Path],
+        network: bool = True,
+        step: str = "build",
     ) -> RunResult:
-        """Run `command` with `sh -c`, streaming each output line to `on_line`."""
+        """Run `command` with `sh -c` in `cwd` (inside the checkout), streaming lines."""

@@ -2,6 +2,7 @@
 
 from flask import render_template, request
 
+from app.pipeline.state import queue_position
 from app.sites import site_url
 
 
@@ -12,6 +13,7 @@ def register(app) -> None:
     app.register_blueprint(projects.bp)
     app.register_blueprint(deployments.bp)
     app.add_template_global(site_url)
+    app.add_template_global(queue_position)
     app.add_template_filter(format_seconds, "seconds")
 
 

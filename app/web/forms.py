@@ -28,11 +28,13 @@ class ProjectForm(FlaskForm):
     build_command = StringField("Build command")
     output_dir = StringField("Output directory")
     node_version = StringField("Node.js version")
+    build_network = BooleanField("Network access during the build step", default=True)
 
     def values(self) -> dict:
         return {
             name: self[name].data
             for name in (
+                "build_network",
                 "name",
                 "repo_url",
                 "branch",
