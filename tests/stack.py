@@ -75,8 +75,9 @@ class Service:
 class Stack:
     """gunicorn (gevent) + one Huey consumer over one data directory."""
 
-    def __init__(self, base: Path, redis_url: str | None = None, **env):
+    def __init__(self, base: Path, redis_url: str | None = None, runner: str = "local", **env):
         self.base = base
+        self.runner = runner
         self.port = free_port()
         self.domain = f"localhost:{self.port}"
         self.env = {
@@ -87,6 +88,7 @@ class Stack:
             "WORKER_ID": "worker-a",
             "WORKERS": "2",
             "BUILD_TIMEOUT": "20",
+            "BUILD_RUNNER": runner,
             "PYTHONUNBUFFERED": "1",
             **({"REDIS_URL": redis_url} if redis_url else {}),
             **{k: str(v) for k, v in env.items()},
@@ -232,11 +234,20 @@ def redis_url(tmp_path_factory):
     service.stop()
 
 
-@pytest.fixture(scope="session", params=["embedded", "redis"])
+@pytest.fixture(scope="session", params=["embedded", "redis", "docker"])
 def stack(request, tmp_path_factory):
-    """The whole product, once on the embedded default and once with Redis."""
+    """The whole product: the embedded default, then with Redis, then building in Docker."""
     redis = request.getfixturevalue("redis_url") if request.param == "redis" else None
-    running = Stack(tmp_path_factory.mktemp(f"stack-{request.param}"), redis_url=redis).start()
+    options = {}
+    if request.param == "docker":
+        options = {
+            "runner": "docker",
+            "NODE_IMAGE": request.getfixturevalue("node_images"),
+            "BUILD_MEMORY": "512m",
+            "BUILD_PIDS_LIMIT": 128,
+        }
+    base = tmp_path_factory.mktemp(f"stack-{request.param}")
+    running = Stack(base, redis_url=redis, **options).start()
     yield running
     running.stop()
 

@@ -62,6 +62,15 @@ def start_endless_build(stack, make_repo, repeat: int = 1) -> tuple[dict, int, s
     return project, deployment_id, sleep
 
 
+def containers_of(deployment_id: int) -> list:
+    from app.runners import docker_answers
+    from app.runners.docker import LABEL_DEPLOYMENT, slipway_containers
+
+    if not docker_answers():
+        return []
+    return slipway_containers(**{LABEL_DEPLOYMENT: str(deployment_id)})
+
+
 def test_npm_site_with_a_registry_dependency_deploys_and_is_served(stack, make_repo, site_files):
     repo = make_repo(site_files("npm"), message="Add the landing page")
     project = stack.create_project(repo)
@@ -167,6 +176,7 @@ def test_cancel_during_a_long_build_stops_everything(stack, make_repo):
     assert done["status"] == "cancelled"
     assert stopped_after < 5
     assert processes_matching(f"sleep {sleep}") == []
+    assert containers_of(deployment_id) == []
     assert not (stack.base / "data" / "builds" / "worker-a" / str(deployment_id)).exists()
     assert stack.api("POST", f"/deployments/{deployment_id}/cancel").status_code == 409
     assert stack.site(project["slug"], deployment_id=deployment_id).status_code == 404
@@ -263,11 +273,13 @@ def test_a_consumer_killed_mid_build_leaves_nothing_behind(stack, make_repo):
 
     stack.consumer.stop(signal.SIGKILL)
     time.sleep(1)
-    orphans = processes_matching(f"sleep {sleep}")
+    if stack.runner == "local":  # its builds die with it; containers wait for the reaper
+        assert processes_matching(f"sleep {sleep}") == []
     stack.restart_consumer()
     lost = stack.wait(deployment_id, timeout=30)
 
-    assert orphans == []
+    assert processes_matching(f"sleep {sleep}") == []
+    assert containers_of(deployment_id) == []
     assert lost["status"] == "failed"
     assert lost["error"] == "worker_lost"
     assert "stopped responding" in stack.log_text(deployment_id)
@@ -328,3 +340,15 @@ def test_stopping_the_consumer_stops_its_builds_and_says_so(stack, make_repo, si
     assert (done["status"], done["error"]) == ("failed", "worker_stopped")
     assert "Deploy again" in done["error_message"]
     assert processes_matching(f"sleep {sleep}") == []
+
+
+def test_a_project_can_pick_its_node_version(stack, make_repo, site_files):
+    if stack.runner != "docker":
+        pytest.skip("the local runner uses the machine's Node.js; tested in test_runner")
+    repo = make_repo(site_files("npm"))
+    project = stack.create_project(repo, node_version="18")
+    done = stack.wait(stack.deploy(project["id"])["deployment_id"])
+
+    assert done["status"] == "deployed", stack.log_text(done["id"])
+    assert "<p>node v18." in stack.site(project["slug"]).text
+    assert "image slipway-node:18 (Node.js 18)" in stack.log_text(done["id"])

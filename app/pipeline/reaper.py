@@ -56,21 +56,27 @@ def reap_containers() -> int:
 
 
 def _fail_lost(deployment_id: int, worker_id: str | None) -> bool:
+    """Stop what is left of a lost build, then mark it; False if it had ended already."""
+    _remove_leftovers(deployment_id, worker_id)
     message = (
         f"The worker running this build ({worker_id or 'unknown'}) stopped responding. "
         "Deploy again; if this repeats, check the worker's logs."
     )
     if not state.finish(deployment_id, Status.FAILED, "worker_lost", message):
         return False
-    if worker_id:  # the checkout is left behind when the worker shares this machine
-        builds = Path(current_app.config["BUILDS_DIR"])
-        shutil.rmtree(builds / worker_id / str(deployment_id), ignore_errors=True)
-    if docker_answers():
-        from app.runners.docker import LABEL_DEPLOYMENT, remove_containers
-
-        remove_containers({LABEL_DEPLOYMENT: str(deployment_id)})
     log = LogWriter(deployment_id, redis=connect_redis(current_app.config["REDIS_URL"]))
     log.system(f"Error: {message}")
     log.status(Status.FAILED, None, "worker_lost")
     log.close(expire_after=current_app.config["LOG_STREAM_TTL"])
     return True
+
+
+def _remove_leftovers(deployment_id: int, worker_id: str | None) -> None:
+    """Containers first, so the build is stopped before anyone is told it ended."""
+    if docker_answers():
+        from app.runners.docker import LABEL_DEPLOYMENT, remove_containers
+
+        remove_containers({LABEL_DEPLOYMENT: str(deployment_id)})
+    if worker_id:  # the checkout is left behind when the worker shares this machine
+        builds = Path(current_app.config["BUILDS_DIR"])
+        shutil.rmtree(builds / worker_id / str(deployment_id), ignore_errors=True)
