@@ -7,7 +7,7 @@ BIN       := $(VENV)/bin
 STAMP     := $(VENV)/.installed
 TOOLS     := tools/node_modules/.installed
 
-.PHONY: run install test test-fast lint screenshots clean
+.PHONY: run install images test test-fast lint screenshots clean
 
 run: install
 	$(BIN)/flask --app wsgi db upgrade
@@ -32,7 +32,16 @@ $(TOOLS): tools/package.json tools/package-lock.json
 
 test: install
 	bash .ci/system-deps.sh
+	$(MAKE) images NODE_VERSIONS="18 20"
 	$(BIN)/pytest -q -ra
+
+# Node images for the Docker runner, built from packages (no image registry).
+NODE_VERSIONS ?= 16 18 20 22
+images: install
+	for v in $(NODE_VERSIONS); do \
+	  docker image inspect slipway-node:$$v >/dev/null 2>&1 || \
+	  $(BIN)/flask --app wsgi images build --node $$v --tag 'slipway-node:{version}' || exit 1; \
+	done
 
 test-fast: install
 	$(BIN)/pytest -q -ra -m "not e2e"

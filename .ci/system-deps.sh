@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
-# Install the system packages the test suite uses, when they are missing:
-# git, Redis, Chromium (driven by Playwright), bubblewrap (the build sandbox).
+# Install what the test suite uses, when it is missing: git, Redis, Chromium
+# (driven by Playwright), bubblewrap (the local build sandbox), and Docker
+# (the container runner), whose daemon is started when none answers.
 set -euo pipefail
+
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=""
+elif command -v sudo >/dev/null; then
+  sudo="sudo"
+else
+  sudo="unavailable"
+fi
 
 missing=()
 command -v git >/dev/null || missing+=(git)
@@ -10,16 +19,25 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v bwrap >/dev/null || missing+=(bubblewrap)
 command -v pgrep >/dev/null || missing+=(procps)
 command -v setpriv >/dev/null || missing+=(util-linux)
-[ ${#missing[@]} -eq 0 ] && exit 0
+command -v dockerd >/dev/null || missing+=(docker.io)
 
-if [ "$(id -u)" -eq 0 ]; then
-  sudo=""
-elif command -v sudo >/dev/null; then
-  sudo="sudo"
-else
-  echo "Missing system packages: ${missing[*]}. Install them (apt-get install ${missing[*]}) and run the tests again." >&2
-  exit 1
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$sudo" = unavailable ]; then
+    echo "Missing system packages: ${missing[*]}. Install them (apt-get install ${missing[*]}) and run the tests again." >&2
+    exit 1
+  fi
+  echo "Installing system packages for the tests: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "Installing system packages for the tests: ${missing[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+if ! docker info >/dev/null 2>&1; then
+  if [ "$sudo" = unavailable ]; then
+    echo "No Docker daemon answers; start one (dockerd) to run the Docker tests." >&2
+    exit 1
+  fi
+  echo "Starting dockerd"
+  $sudo sh -c 'nohup dockerd >/var/log/slipway-test-dockerd.log 2>&1 &'
+  for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /var/log/slipway-test-dockerd.log" >&2; exit 1; }
+fi

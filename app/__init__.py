@@ -1,5 +1,7 @@
 """Slipway: turn a Git repository into a live website, on your own servers."""
 
+import hashlib
+
 from flask import Flask
 from sqlalchemy import event
 
@@ -12,6 +14,9 @@ def create_app(config_class=Config) -> Flask:
         __name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static")
     )
     app.config.from_object(config_class)
+    if not app.config.get("INSTANCE_ID"):
+        uri = app.config["SQLALCHEMY_DATABASE_URI"].encode()
+        app.config["INSTANCE_ID"] = hashlib.sha256(uri).hexdigest()[:12]
     for key in ("DATA_DIR", "STORAGE_DIR", "BUILDS_DIR", "CACHE_DIR"):
         app.config[key].mkdir(parents=True, exist_ok=True)
 

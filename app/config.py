@@ -53,6 +53,9 @@ class Config:
     STORAGE_DIR = Path(os.environ.get("STORAGE_DIR", DATA_DIR / "sites")).resolve()
     BUILDS_DIR = Path(os.environ.get("BUILDS_DIR", DATA_DIR / "builds")).resolve()
     CACHE_DIR = Path(os.environ.get("CACHE_DIR", DATA_DIR / "cache")).resolve()
+    # Tells this installation's build containers from another's on a shared
+    # Docker daemon; derived from the database URL unless set.
+    INSTANCE_ID = os.environ.get("SLIPWAY_INSTANCE") or None
     WORKER_ID = os.environ.get("WORKER_ID", f"{socket.gethostname()}-{os.getpid()}")
     WORKERS = _env_int("WORKERS", 2)
     CLONE_TIMEOUT = _env_int("CLONE_TIMEOUT", 5 * 60)

@@ -86,6 +86,7 @@ class Stack:
             "SECRET_KEY": "stack-secret",
             "SITES_DOMAIN": self.domain,
             "WORKER_ID": "worker-a",
+            "SLIPWAY_INSTANCE": f"test-{base.name}",
             "WORKERS": "2",
             "BUILD_TIMEOUT": "20",
             "BUILD_RUNNER": runner,
@@ -94,6 +95,7 @@ class Stack:
             **{k: str(v) for k, v in env.items()},
         }
         self.base_url = f"http://127.0.0.1:{self.port}"
+        self.instance = self.env["SLIPWAY_INSTANCE"]
         self.web = Service(
             "web",
             [

@@ -62,13 +62,13 @@ def start_endless_build(stack, make_repo, repeat: int = 1) -> tuple[dict, int, s
     return project, deployment_id, sleep
 
 
-def containers_of(deployment_id: int) -> list:
+def containers_of(stack, deployment_id: int) -> list:
     from app.runners import docker_answers
     from app.runners.docker import LABEL_DEPLOYMENT, slipway_containers
 
     if not docker_answers():
         return []
-    return slipway_containers(**{LABEL_DEPLOYMENT: str(deployment_id)})
+    return slipway_containers(stack.instance, **{LABEL_DEPLOYMENT: str(deployment_id)})
 
 
 def test_npm_site_with_a_registry_dependency_deploys_and_is_served(stack, make_repo, site_files):
@@ -176,7 +176,7 @@ def test_cancel_during_a_long_build_stops_everything(stack, make_repo):
     assert done["status"] == "cancelled"
     assert stopped_after < 5
     assert processes_matching(f"sleep {sleep}") == []
-    assert containers_of(deployment_id) == []
+    assert containers_of(stack, deployment_id) == []
     assert not (stack.base / "data" / "builds" / "worker-a" / str(deployment_id)).exists()
     assert stack.api("POST", f"/deployments/{deployment_id}/cancel").status_code == 409
     assert stack.site(project["slug"], deployment_id=deployment_id).status_code == 404
@@ -279,7 +279,7 @@ def test_a_consumer_killed_mid_build_leaves_nothing_behind(stack, make_repo):
     lost = stack.wait(deployment_id, timeout=30)
 
     assert processes_matching(f"sleep {sleep}") == []
-    assert containers_of(deployment_id) == []
+    assert containers_of(stack, deployment_id) == []
     assert lost["status"] == "failed"
     assert lost["error"] == "worker_lost"
     assert "stopped responding" in stack.log_text(deployment_id)
@@ -342,9 +342,9 @@ def test_stopping_the_consumer_stops_its_builds_and_says_so(stack, make_repo, si
     assert processes_matching(f"sleep {sleep}") == []
 
 
+@pytest.mark.parametrize("stack", ["docker"], indirect=True)
 def test_a_project_can_pick_its_node_version(stack, make_repo, site_files):
-    if stack.runner != "docker":
-        pytest.skip("the local runner uses the machine's Node.js; tested in test_runner")
+    # Only the Docker runner has a Node.js per project; the local one uses the host's.
     repo = make_repo(site_files("npm"))
     project = stack.create_project(repo, node_version="18")
     done = stack.wait(stack.deploy(project["id"])["deployment_id"])
@@ -352,3 +352,31 @@ def test_a_project_can_pick_its_node_version(stack, make_repo, site_files):
     assert done["status"] == "deployed", stack.log_text(done["id"])
     assert "<p>node v18." in stack.site(project["slug"]).text
     assert "image slipway-node:18 (Node.js 18)" in stack.log_text(done["id"])
+
+
+def test_builds_wait_for_a_slot_and_show_their_place_in_line(stack, make_repo):
+    # The consumer has two slots and each project one: two projects build at
+    # once, a second deploy of the first project waits, and so does a third
+    # project once the slots are full.
+    first, first_id, _ = start_endless_build(stack, make_repo)
+    _, second_id, _ = start_endless_build(stack, make_repo)
+    same_project = stack.deploy(first["id"])["deployment_id"]
+    third = stack.create_project(make_repo(script_site("mkdir dist; echo 3 > dist/a.html")))
+    third_id = stack.deploy(third["id"])["deployment_id"]
+    time.sleep(3)
+
+    assert stack.deployment(first_id)["status"] == "building"
+    assert stack.deployment(second_id)["status"] == "building"
+    waiting = [stack.deployment(d) for d in (same_project, third_id)]
+    assert [(d["status"], d["queue_position"]) for d in waiting] == [("queued", 1), ("queued", 2)]
+
+    stack.api("POST", f"/deployments/{second_id}/cancel")
+    assert stack.wait(third_id, timeout=60)["status"] == "deployed"
+    assert stack.deployment(same_project)["status"] == "queued"
+    stack.api("POST", f"/deployments/{first_id}/cancel")
+    assert (
+        stack.wait(same_project, until={"building", "failed", "deployed"}, timeout=30)["status"]
+        == "building"
+    )
+    stack.api("POST", f"/deployments/{same_project}/cancel")
+    assert stack.wait(same_project, timeout=10)["status"] == "cancelled"

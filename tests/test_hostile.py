@@ -110,12 +110,12 @@ def test_cancel_during_install_removes_its_container(stack, make_repo):
     )
     deployment_id = stack.deploy(project["id"])["deployment_id"]
     wait_for_log(stack, deployment_id, "started")
-    assert containers_of(deployment_id)
+    assert containers_of(stack, deployment_id)
 
     assert stack.api("POST", f"/deployments/{deployment_id}/cancel").status_code == 200
     done = stack.wait(deployment_id, timeout=10)
     assert (done["status"], done["step"]) == ("cancelled", "install")
-    assert containers_of(deployment_id) == []
+    assert containers_of(stack, deployment_id) == []
     assert processes_matching(f"sleep {sleep}") == []
 
 

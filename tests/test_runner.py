@@ -37,6 +37,7 @@ def workspace(tmp_path, node_version=None) -> Workspace:
     checkout.mkdir(parents=True, exist_ok=True)
     return Workspace(
         deployment_id=int(time.time() * 1000) % 10**9,
+        instance_id="test-runner",
         worker_id="test-runner",
         checkout=checkout,
         cache=tmp_path / "cache",
@@ -239,7 +240,7 @@ def test_no_container_outlives_its_step(tmp_path, request):
     run(runner, "exit 2")
     run(runner, "sleep 60", timeout=1)
     deployment = str(runner.workspace.deployment_id)
-    assert slipway_containers(**{"org.slipway.deployment": deployment}) == []
+    assert slipway_containers("test-runner", **{"org.slipway.deployment": deployment}) == []
 
 
 @pytest.fixture(autouse=True)

@@ -42,13 +42,13 @@ def reload(deployment):
 
 def test_a_cancelled_deployment_cannot_be_claimed(deployment):
     assert state.cancel_queued(deployment.id)
-    assert not state.claim(deployment.id, "w1")
+    assert state.claim(deployment.id, "w1") is state.Claim.GONE
     assert reload(deployment).status == Status.CANCELLED
 
 
 def test_only_one_worker_claims_a_deployment(deployment):
-    assert state.claim(deployment.id, "w1")
-    assert not state.claim(deployment.id, "w2")
+    assert state.claim(deployment.id, "w1") is state.Claim.TAKEN
+    assert state.claim(deployment.id, "w2") is state.Claim.GONE
     assert reload(deployment).worker_id == "w1"
     assert not state.cancel_queued(deployment.id)  # running: cancel must go to the worker
     assert state.request_cancel(deployment.id)
@@ -69,3 +69,30 @@ def test_a_deployment_ended_elsewhere_does_not_go_live(deployment):
     state.finish(deployment.id, Status.FAILED, "worker_lost", "gone")
     assert not state.finish(deployment.id, Status.DEPLOYED, live_project_id=deployment.project_id)
     assert reload(deployment).project.live_deployment_id is None
+
+
+def add_deployment(project):
+    queued = Deployment(project=project, branch="main", commit_sha="d" * 40)
+    db.session.add(queued)
+    db.session.commit()
+    return queued
+
+
+def test_a_project_limit_keeps_the_second_build_waiting(deployment):
+    second = add_deployment(deployment.project)
+    assert state.claim(deployment.id, "w1", project_limit=1) is state.Claim.TAKEN
+    assert state.claim(second.id, "w2", project_limit=1) is state.Claim.WAIT
+    assert state.queue_position(reload(second)) == 1
+    state.finish(deployment.id, Status.DEPLOYED)
+    assert state.claim(second.id, "w2", project_limit=1) is state.Claim.TAKEN
+    assert state.queue_position(reload(second)) is None
+
+
+def test_a_global_limit_counts_every_project(deployment):
+    from app.models import Project
+
+    other = add_deployment(Project(name="q", slug="q", repo_url="/srv/q", branch="main"))
+    assert state.claim(deployment.id, "w1", global_limit=1) is state.Claim.TAKEN
+    assert state.claim(other.id, "w2", global_limit=1) is state.Claim.WAIT
+    assert state.claim(other.id, "w2", global_limit=2) is state.Claim.TAKEN
+    assert state.claim(other.id, "w3") is state.Claim.GONE

@@ -36,7 +36,7 @@ def reap_worker(worker_id: str) -> list[int]:
     if docker_answers():
         from app.runners.docker import LABEL_WORKER, remove_containers
 
-        remove_containers({LABEL_WORKER: worker_id})
+        remove_containers(current_app.config["INSTANCE_ID"], **{LABEL_WORKER: worker_id})
     return lost
 
 
@@ -47,7 +47,7 @@ def reap_containers() -> int:
     from app.runners.docker import LABEL_DEPLOYMENT, slipway_containers
 
     removed = 0
-    for container in slipway_containers():
+    for container in slipway_containers(current_app.config["INSTANCE_ID"]):
         deployment = db.session.get(Deployment, int(container.labels[LABEL_DEPLOYMENT]))
         if deployment is None or deployment.status.is_terminal:
             container.remove(force=True)
@@ -76,7 +76,9 @@ def _remove_leftovers(deployment_id: int, worker_id: str | None) -> None:
     if docker_answers():
         from app.runners.docker import LABEL_DEPLOYMENT, remove_containers
 
-        remove_containers({LABEL_DEPLOYMENT: str(deployment_id)})
+        remove_containers(
+            current_app.config["INSTANCE_ID"], **{LABEL_DEPLOYMENT: str(deployment_id)}
+        )
     if worker_id:  # the checkout is left behind when the worker shares this machine
         builds = Path(current_app.config["BUILDS_DIR"])
         shutil.rmtree(builds / worker_id / str(deployment_id), ignore_errors=True)

@@ -186,6 +186,7 @@ def _header(build: Build) -> None:
 def _prepare_runner(build: Build, plan: BuildPlan) -> None:
     workspace = Workspace(
         deployment_id=build.deployment_id,
+        instance_id=build.config["INSTANCE_ID"],
         worker_id=build.config["WORKER_ID"],
         checkout=build.checkout,
         cache=build.cache,

@@ -15,6 +15,7 @@ class Workspace:
 
     deployment_id: int
     worker_id: str
+    instance_id: str  # the Slipway installation, for labels
     checkout: Path  # the repository, writable (/app in a container)
     cache: Path  # HOME: the package managers' download caches, writable
     node_version: str | None = None

@@ -22,6 +22,7 @@ from app.runners.base import LineCallback, RunResult, Workspace
 DEFAULT_NODE_VERSION = "20"
 CONTAINER_APP = "/app"
 CONTAINER_HOME = "/home/node"
+LABEL_INSTANCE = "org.slipway.instance"
 LABEL_DEPLOYMENT = "org.slipway.deployment"
 LABEL_WORKER = "org.slipway.worker"
 LABEL_STEP = "org.slipway.step"
@@ -136,6 +137,7 @@ class DockerRunner:
 
     def _labels(self, step: str) -> dict[str, str]:
         return {
+            LABEL_INSTANCE: self.workspace.instance_id,
             LABEL_DEPLOYMENT: str(self.workspace.deployment_id),
             LABEL_WORKER: self.workspace.worker_id,
             LABEL_STEP: step,
@@ -234,18 +236,16 @@ def _start_pump(client, container_id: str, on_line: LineCallback) -> _Pump:
     return pump
 
 
-def slipway_containers(client=None, **filters) -> list:
-    """Every container a Slipway build started, optionally narrowed by label filters."""
-    client = client or docker_client()
-    labels = [LABEL_DEPLOYMENT] + [f"{key}={value}" for key, value in filters.items()]
-    return client.containers.list(all=True, filters={"label": labels})
+def slipway_containers(instance_id: str, **labels: str) -> list:
+    """The build containers of one Slipway installation, narrowed by more labels."""
+    wanted = {LABEL_INSTANCE: instance_id, **labels}
+    filters = {"label": [LABEL_DEPLOYMENT] + [f"{k}={v}" for k, v in wanted.items()]}
+    return docker_client().containers.list(all=True, filters=filters)
 
 
-def remove_containers(labels: dict[str, str]) -> int:
-    """Remove every container carrying these labels; return how many."""
-    client = docker_client()
-    filters = {"label": [f"{key}={value}" for key, value in labels.items()]}
-    containers = client.containers.list(all=True, filters=filters)
+def remove_containers(instance_id: str, **labels: str) -> int:
+    """Remove this installation's build containers carrying these labels; return how many."""
+    containers = slipway_containers(instance_id, **labels)
     for container in containers:
         _remove(container)
     return len(containers)
