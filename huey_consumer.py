@@ -11,7 +11,7 @@ from huey.consumer import Consumer
 
 from app.pipeline import reaper
 from app.pipeline.run import SHUTDOWN
-from app.runners import runner_kind
+from app.runners import RunnerUnavailable, docker_answers, runner_kind
 from app.runners.local import bwrap_works
 from app.tasks import flask_app, huey
 
@@ -25,7 +25,16 @@ class SlipwayConsumer(Consumer):
 
 
 def _describe_runner(config) -> str:
-    kind = runner_kind(config)
+    try:
+        kind = runner_kind(config)
+    except RunnerUnavailable as exc:
+        raise SystemExit(f"Cannot start the consumer: {exc}") from None
+    if kind == "docker" and not docker_answers():
+        raise SystemExit(
+            "Cannot start the consumer: BUILD_RUNNER=docker, but no Docker daemon "
+            "answers at DOCKER_HOST or the default socket. Start Docker, or use "
+            "BUILD_RUNNER=auto to fall back to the local runner."
+        )
     if kind == "docker":
         return f"docker (images {config['NODE_IMAGE']})"
     return "local, " + ("bubblewrap sandbox" if bwrap_works() else "no sandbox")

@@ -18,7 +18,7 @@ from app.pipeline.detect import BuildPlan, detect, find_output
 from app.pipeline.errors import Cancelled, StepFailed
 from app.pipeline.verify import verify_output
 from app.pipeline.watch import SHUTDOWN, Watch
-from app.runners import Workspace, make_runner
+from app.runners import Workspace, make_runner, runner_kind
 from app.storage import make_storage
 
 HEADERS = {
@@ -45,7 +45,9 @@ class Build:
         self.cancel = threading.Event()
         self.workdir = Path(config["BUILDS_DIR"]) / config["WORKER_ID"] / str(deployment.id)
         self.checkout = self.workdir / "src"
-        self.cache = Path(config["CACHE_DIR"]) / "home"
+        # Package-manager caches, one per runner kind: files the local runner
+        # writes as this user would be unwritable for the container's user.
+        self.cache = Path(config["CACHE_DIR"]) / runner_kind(config)
         self.durations: dict[str, float] = {}
         self.status = Status.CLONING  # claim() moved it here
 

@@ -40,7 +40,15 @@ class DockerRunner:
     def __init__(self, config, workspace: Workspace):
         self.config = config
         self.workspace = workspace
-        self.client = docker_client()
+        try:
+            self.client = docker_client()
+        except DockerException as exc:
+            raise StepFailed(
+                "docker_unavailable",
+                "The Docker daemon does not answer "
+                f"({exc.__class__.__name__}); check that Docker runs on the "
+                "worker.",
+            ) from None
         self.node_version = workspace.node_version or DEFAULT_NODE_VERSION
         if self.node_version not in SUPPORTED_NODE_VERSIONS:
             raise StepFailed(
