@@ -49,6 +49,11 @@ class Config:
     # beyond each consumer's WORKERS).
     PROJECT_CONCURRENCY = _env_int("PROJECT_CONCURRENCY", 1)
     MAX_CONCURRENT_BUILDS = _env_int("MAX_CONCURRENT_BUILDS", 0)
+    # The dependency cache (node_modules by lock file) and its limits.
+    MODULES_CACHE = os.environ.get("MODULES_CACHE", "on").lower() not in ("0", "off", "false")
+    CACHE_MAX_BYTES = _env_int("CACHE_MAX_BYTES", 10 * 1024**3)
+    CACHE_MAX_AGE_DAYS = _env_int("CACHE_MAX_AGE_DAYS", 7)
+    CACHE_REMOTE_DIR = os.environ.get("CACHE_REMOTE_DIR") or None
     SITES_DOMAIN = os.environ.get("SITES_DOMAIN", "localhost:5000")
     STORAGE_DIR = Path(os.environ.get("STORAGE_DIR", DATA_DIR / "sites")).resolve()
     BUILDS_DIR = Path(os.environ.get("BUILDS_DIR", DATA_DIR / "builds")).resolve()

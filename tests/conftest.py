@@ -19,6 +19,7 @@ from app import create_app  # noqa: E402
 from app.config import Config  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import ApiToken, User  # noqa: E402
+from tests.sites import node_site  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.stack", "tests.docker_support"]
@@ -149,3 +150,16 @@ def make_repo(tmp_path):
         return repo
 
     return make
+
+
+@pytest.fixture(scope="session")
+def site_files(tmp_path_factory):
+    """Lock-file-complete sources per package manager, made once per run."""
+    made: dict[str, dict[str, str]] = {}
+
+    def files(manager: str) -> dict[str, str]:
+        if manager not in made:
+            made[manager] = node_site(manager, tmp_path_factory.mktemp(manager) / "src")
+        return made[manager]
+
+    return files

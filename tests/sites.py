@@ -34,9 +34,9 @@ LOCK_COMMANDS = {
 }
 
 
-def node_site(manager: str, work: Path) -> dict[str, str]:
+def node_site(manager: str, work: Path, package: dict | None = None) -> dict[str, str]:
     """Files of a site that needs is-number from the registry, locked by `manager`."""
-    package = {
+    package = package or {
         "name": f"hello-{manager}",
         "version": "1.0.0",
         "private": True,

@@ -13,23 +13,10 @@ import uuid
 import pytest
 import requests
 
-from tests.sites import node_site, script_site
+from tests.sites import script_site
 from tests.sse import read_events
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="session")
-def site_files(tmp_path_factory):
-    """Lock-file-complete sources per package manager, made once per run."""
-    made: dict[str, dict[str, str]] = {}
-
-    def files(manager: str) -> dict[str, str]:
-        if manager not in made:
-            made[manager] = node_site(manager, tmp_path_factory.mktemp(manager) / "src")
-        return made[manager]
-
-    return files
 
 
 def marker() -> str:

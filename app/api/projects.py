@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from app.api import bp, error, json_body
 from app.api.serialize import deployment_json, project_json
+from app.cache import cache_summary, modules_cache
 from app.deploys import start_deployment
 from app.extensions import db
 from app.models import Deployment, Project
@@ -96,3 +97,16 @@ def deployments(project_id: int):
         .limit(100)
     ).all()
     return jsonify(deployments=[deployment_json(d) for d in rows])
+
+
+@bp.get("/projects/<int:project_id>/cache")
+def cache_info(project_id: int):
+    """Show the project's build cache: size and the last hit or miss."""
+    return jsonify(cache_summary(get_project(project_id)))
+
+
+@bp.delete("/projects/<int:project_id>/cache")
+def clear_cache(project_id: int):
+    """Remove every cache entry the project has used; the next build installs afresh."""
+    removed, freed = modules_cache().clear_project(get_project(project_id).id)
+    return jsonify(removed=removed, bytes=freed)

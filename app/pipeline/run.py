@@ -12,7 +12,7 @@ from flask import current_app
 from app.extensions import db
 from app.logs import LogWriter, connect_redis
 from app.models import Deployment, Status
-from app.pipeline import git, state
+from app.pipeline import caching, git, state
 from app.pipeline.commands import run_step_command
 from app.pipeline.detect import BuildPlan, detect, find_output
 from app.pipeline.errors import Cancelled, StepFailed
@@ -50,6 +50,7 @@ class Build:
         self.cache = Path(config["CACHE_DIR"]) / runner_kind(config)
         self.durations: dict[str, float] = {}
         self.status = Status.CLONING  # claim() moved it here
+        self.cache_outcome: str | None = None  # "hit" or "miss" once install ran
 
     def output_line(self, stream: str, text: str) -> None:
         self.log.write(stream, text)
@@ -134,10 +135,10 @@ def _pipeline(build: Build) -> None:
     _prepare_runner(build, plan)
     _advance(build, Status.BUILDING, "install")
     with step(build, "install"):
-        run_step_command(build, plan, plan.install_command, "install")
+        from_cache = caching.install(build, plan)
     with step(build, "build"):
         if plan.build_command:
-            run_step_command(build, plan, plan.build_command, "build")
+            _build(build, plan, from_cache)
         else:
             build.log.system("No build script in package.json: publishing the files as they are.")
     with step(build, "verify"):
@@ -152,6 +153,16 @@ def _pipeline(build: Build) -> None:
         if build.cancel.is_set():
             build.storage.delete(build.deployment_id)
             raise Cancelled()
+
+
+def _build(build: Build, plan: BuildPlan, from_cache: bool) -> None:
+    try:
+        run_step_command(build, plan, plan.build_command, "build")
+    except StepFailed as exc:
+        if not from_cache or exc.code != "build_failed":
+            raise
+        caching.reinstall_without_cache(build, plan)
+        run_step_command(build, plan, plan.build_command, "build")
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from pathlib import Path
 import docker
 from docker.errors import DockerException, ImageNotFound, NotFound
 
-from app.images import SUPPORTED_NODE_VERSIONS, image_for
+from app.images import PACKAGE_MANAGERS, SUPPORTED_NODE_VERSIONS, image_for
 from app.pipeline.errors import StepFailed
 from app.runners.base import LineCallback, RunResult, Workspace
 
@@ -59,6 +59,22 @@ class DockerRunner:
             )
         self.image = image_for(config["NODE_IMAGE"], self.node_version)
         _hand_over(workspace, config["BUILD_USER"])
+
+    @property
+    def identity(self) -> str:
+        """What the cache key needs to know: the image, down to its id."""
+        self.ensure_image()
+        return f"docker:{self.image}@{self.client.images.get(self.image).id[:19]}"
+
+    def package_manager_major(self, manager: str) -> str:
+        version = PACKAGE_MANAGERS.get(self.node_version, {}).get(manager, "image")
+        return version.split(".")[0]
+
+    def adopt_tree(self, path: Path) -> None:
+        """Give the directories (not the shared files) of a restored tree to the build user."""
+        uid, _, gid = self.config["BUILD_USER"].partition(":")
+        for folder, _dirs, _files in os.walk(path):
+            os.chown(folder, int(uid), int(gid or uid))
 
     def describe(self) -> list[str]:
         c = self.config

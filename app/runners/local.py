@@ -53,6 +53,17 @@ class LocalRunner:
             )
         return lines
 
+    @property
+    def identity(self) -> str:
+        """What the cache key needs to know about where installs run."""
+        return f"local:node{host_node_major()}"
+
+    def package_manager_major(self, manager: str) -> str:
+        return _tool_major(manager)
+
+    def adopt_tree(self, path: Path) -> None:
+        """Nothing to hand over: local builds run as this user."""
+
     def run(
         self,
         command: str,
@@ -93,6 +104,10 @@ class LocalRunner:
             "--unshare-uts",
             "--die-with-parent",
             "--new-session",
+            # No capabilities, so even as root a build cannot write into the
+            # read-only files of a cached node_modules.
+            "--cap-drop",
+            "ALL",
         ]
         if not network:
             argv.append("--unshare-net")
@@ -115,3 +130,20 @@ def host_node_major() -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return version.strip().lstrip("v").split(".")[0] or None
+
+
+@functools.cache
+def _tool_major(manager: str) -> str:
+    """The major version of a package manager as the local runner finds it."""
+    path = f"{BUILD_TOOLS_DIR / '.bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}"
+    try:
+        version = subprocess.run(
+            [manager, "--version"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "PATH": path},
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return version.strip().split(".")[0] or "unknown"

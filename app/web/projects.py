@@ -3,6 +3,7 @@
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from app.cache import cache_summary, modules_cache
 from app.deploys import is_building, start_deployment
 from app.extensions import db
 from app.models import Deployment, Project
@@ -53,6 +54,7 @@ def show(project_id: int):
     ).all()
     return render_template(
         "projects/show.html",
+        cache=cache_summary(project),
         project=project,
         deployments=deployments,
         building=is_building(project),
@@ -114,6 +116,18 @@ def settings(project_id: int):
             flash("Settings saved. They apply from the next deploy.")
             return redirect(url_for("projects.show", project_id=project.id))
     return render("projects/settings.html", project=project, form=form)
+
+
+@bp.post("/projects/<int:project_id>/cache/clear")
+def clear_cache(project_id: int):
+    """Clear the project's build cache from its settings page."""
+    project = get_project(project_id)
+    removed, freed = modules_cache().clear_project(project.id)
+    flash(
+        f"Build cache cleared: {removed} entries, {freed / 1024**2:.1f} MB. The next deploy "
+        "installs dependencies afresh."
+    )
+    return redirect(url_for("projects.show", project_id=project.id))
 
 
 @bp.post("/projects/<int:project_id>/delete")
