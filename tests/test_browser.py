@@ -118,3 +118,19 @@ def test_first_deploy_from_setup_to_live_site_then_cancel(fresh_stack, page, sho
     expect(slow.locator(".error")).to_have_text("Cancelled by a user.")
     shots(page, "6-cancelled")
     assert page.locator(".badge-live").count() == 1  # the first deployment is still live
+
+    repo.commit(
+        script_site("mkdir -p dist && echo '<h1>Version two</h1>' > dist/index.html"), "Version two"
+    )
+    page.click("button.deploy")
+    expect(page.locator("article.deployment").first.locator(".badge-live")).to_be_visible(
+        timeout=60_000
+    )
+    first = page.locator("article.deployment").last
+    first.get_by_role("button", name="Roll back to this").click()
+    expect(page.locator(".flash")).to_contain_text("is live now")
+    expect(page.locator("article.deployment").last.locator(".badge-live")).to_be_visible()
+    shots(page, "7-rolled-back")
+    site = page.context.new_page()
+    site.goto(site_url)
+    expect(site.locator("h1")).to_have_text("Hello from Slipway")

@@ -184,3 +184,31 @@ def test_settings_change_and_delete_needs_the_slug(browser, make_repo):
 def test_logout_ends_the_session(browser):
     browser.post("/logout", data={"csrf_token": page_csrf(browser)})
     assert "/login" in browser.get("/").headers["Location"]
+
+
+def test_the_project_page_shows_the_cache_and_clears_it(browser, app):
+    from app.cache import ModulesCache, cache_key
+
+    project = Project(name="Docs", slug="docs", repo_url="/srv/docs", branch="main")
+    db.session.add(project)
+    db.session.commit()
+    lock = app.config["DATA_DIR"] / "package-lock.json"
+    lock.write_text("{}")
+    key = cache_key("local:node20", "20", "npm", "10", lock, None)
+    cache = ModulesCache(app.config["CACHE_DIR"])
+    modules = app.config["DATA_DIR"] / "node_modules" / "x"
+    modules.mkdir(parents=True)
+    (modules / "index.js").write_text("x" * 2048)
+    cache.store(key, modules.parent, project.id)
+    cache.record(project.id, key, "miss", "no entry")
+
+    page = browser.get(f"/projects/{project.id}").text
+    assert "last install was a" in page and "miss" in page and "(no entry)" in page
+    assert "1 entry" in page and "Clear build cache" in page
+    cleared = browser.post(
+        f"/projects/{project.id}/cache/clear",
+        data={"csrf_token": page_csrf(browser)},
+        follow_redirects=True,
+    )
+    assert "Build cache cleared: 1 entry, 0.0 MB" in cleared.text
+    assert cache.entry(key) is None and "nothing cached yet" in cleared.text

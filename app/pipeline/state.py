@@ -141,3 +141,21 @@ def cancel_queued(deployment_id: int) -> bool:
 def request_cancel(deployment_id: int) -> bool:
     """Ask the worker running a deployment to stop it."""
     return _transition(deployment_id, RUNNING, cancel_requested=True)
+
+
+def promote(deployment: Deployment) -> bool:
+    """Point the project's live address at an earlier (or later) deployed build.
+
+    A pointer swap: nothing is rebuilt or copied, so it takes effect at once.
+    """
+    result = db.session.execute(
+        update(Project)
+        .where(
+            Project.id == deployment.project_id,
+            select(Deployment.status).where(Deployment.id == deployment.id).scalar_subquery()
+            == Status.DEPLOYED,
+        )
+        .values(live_deployment_id=deployment.id)
+    )
+    db.session.commit()
+    return result.rowcount == 1

@@ -1,11 +1,20 @@
 """Deployment cards: their summary fragment and the cancel button."""
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import func, select
 
 from app.deploys import cancel_deployment
 from app.extensions import db
 from app.models import Deployment, LogLine
+from app.pipeline import state
 
 bp = Blueprint("deployments", __name__)
 
@@ -22,9 +31,14 @@ def last_seq(deployment_id: int) -> int:
 @bp.get("/deployments/<int:deployment_id>/summary")
 def summary(deployment_id: int):
     """The part of a card that changes with the status."""
-    d = get_deployment(deployment_id)
+    # Only a card that saw its own status change announces it; cards that
+    # refresh because of the announcement must not announce again.
+    return _summary(get_deployment(deployment_id), announce=bool(request.args.get("changed")))
+
+
+def _summary(d: Deployment, announce: bool):
     response = make_response(render_template("deployments/_summary.html", d=d))
-    if d.status.is_terminal:
+    if announce and d.status.is_terminal:
         response.headers["HX-Trigger"] = "deployments-changed"
     return response
 
@@ -37,7 +51,27 @@ def cancel(deployment_id: int):
     if not request.headers.get("HX-Request"):
         return redirect(url_for("projects.show", project_id=d.project_id))
     db.session.expire_all()
-    return summary(deployment_id)
+    return _summary(get_deployment(deployment_id), announce=True)
+
+
+@bp.post("/deployments/<int:deployment_id>/promote")
+def promote(deployment_id: int):
+    """Make a deployed build live from its card; the list re-renders with the new live one."""
+    from app.web.projects import show
+
+    d = get_deployment(deployment_id)
+    if state.promote(d):
+        flash(f"Deployment #{d.id} ({d.short_sha}) is live now.")
+    else:
+        flash(
+            f"Deployment #{d.id} is {d.status.value}; only a deployed build can go live.", "error"
+        )
+    db.session.expire_all()
+    if not request.headers.get("HX-Request"):
+        return redirect(url_for("projects.show", project_id=d.project_id))
+    response = make_response(show(d.project_id))
+    response.headers["HX-Trigger"] = "deployments-changed"
+    return response
 
 
 @bp.app_template_global()

@@ -123,9 +123,10 @@ def clear_cache(project_id: int):
     """Clear the project's build cache from its settings page."""
     project = get_project(project_id)
     removed, freed = modules_cache().clear_project(project.id)
+    entries = "entry" if removed == 1 else "entries"
     flash(
-        f"Build cache cleared: {removed} entries, {freed / 1024**2:.1f} MB. The next deploy "
-        "installs dependencies afresh."
+        f"Build cache cleared: {removed} {entries}, {freed / 1024**2:.1f} MB. The next "
+        "deploy installs dependencies afresh."
     )
     return redirect(url_for("projects.show", project_id=project.id))
 
