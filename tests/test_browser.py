@@ -6,11 +6,13 @@ docs/screenshots) or to a temporary directory.
 
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_tool
+from tests.conftest import GitRepo, require_tool
 from tests.sites import script_site
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -65,10 +67,21 @@ def shots(tmp_path):
     return lambda page, name: page.screenshot(path=str(folder / f"{name}.png"))
 
 
-def test_first_deploy_from_setup_to_live_site_then_cancel(fresh_stack, page, shots, make_repo):
+@pytest.fixture
+def hello_repo():
+    """The site's repository, at a short neutral path (it shows in the screenshots)."""
+    folder = Path(tempfile.mkdtemp(prefix="hello-slipway-"))
+    repo = GitRepo(folder)
+    repo.git("init", "--quiet", "-b", "main")
+    repo.commit(SLOW_SITE, "Say hello")
+    yield repo
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_first_deploy_from_setup_to_live_site_then_cancel(fresh_stack, page, shots, hello_repo):
     from playwright.sync_api import expect
 
-    repo = make_repo(SLOW_SITE, message="Say hello")
+    repo = hello_repo
     page.goto(fresh_stack.base_url + "/")
     expect(page).to_have_url(re.compile(r"/setup$"))
     page.fill("#username", "ada")
