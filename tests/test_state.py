@@ -96,3 +96,10 @@ def test_a_global_limit_counts_every_project(deployment):
     assert state.claim(other.id, "w2", global_limit=1) is state.Claim.WAIT
     assert state.claim(other.id, "w2", global_limit=2) is state.Claim.TAKEN
     assert state.claim(other.id, "w3") is state.Claim.GONE
+
+
+def test_a_status_never_moves_backwards_in_the_database(deployment):
+    state.claim(deployment.id, "w1")
+    assert state.advance(deployment.id, Status.UPLOADING, "upload")
+    assert not state.advance(deployment.id, Status.BUILDING, "build")
+    assert reload(deployment).status == Status.UPLOADING

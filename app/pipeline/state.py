@@ -12,8 +12,13 @@ from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import Deployment, Project, Status
-from app.models.deployment import ACTIVE
+from app.models.deployment import ACTIVE, can_transition
 from app.models.user import utcnow
+
+
+def _may_become(status: Status) -> list[Status]:
+    """The statuses a deployment may be in to move to `status` (see can_transition)."""
+    return [current for current in Status if can_transition(current, status)]
 
 
 def _transition(deployment_id: int, allowed_from, commit: bool = True, **values) -> bool:
@@ -91,7 +96,7 @@ def queue_position(deployment: Deployment) -> int | None:
 
 def advance(deployment_id: int, status: Status, step: str) -> bool:
     """Move a running deployment to a later status."""
-    return _transition(deployment_id, RUNNING, status=status, step=step)
+    return _transition(deployment_id, _may_become(status), status=status, step=step)
 
 
 def finish(
@@ -108,7 +113,7 @@ def finish(
     """
     changed = _transition(
         deployment_id,
-        ACTIVE,
+        _may_become(status),
         commit=False,
         status=status,
         error_code=error_code,
