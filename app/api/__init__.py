@@ -3,13 +3,15 @@
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from app.auth import is_api_request
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 @bp.app_errorhandler(HTTPException)
 def http_error(exc: HTTPException):
     """Answer API errors (routes that do not exist too) as JSON; pages keep HTML."""
-    if not request.path.startswith(bp.url_prefix + "/"):
+    if not is_api_request():
         return exc
     message = exc.description if isinstance(exc.description, str) else exc.name
     response = jsonify(error=message)

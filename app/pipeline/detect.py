@@ -2,7 +2,7 @@
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.pipeline.errors import StepFailed
@@ -26,7 +26,6 @@ class BuildPlan:
     node_version: str | None
     node_version_source: str
     output_dir: str | None  # None: the first candidate the build produced
-    notes: list[str] = field(default_factory=list)
 
     def describe(self) -> list[str]:
         return [
@@ -37,7 +36,6 @@ class BuildPlan:
             f"Build command: {self.build_command or '(none: package.json has no build script)'}",
             "Output directory: "
             + (self.output_dir or f"first of {', '.join(OUTPUT_CANDIDATES)} the build produces"),
-            *self.notes,
         ]
 
 

@@ -1,7 +1,5 @@
 """Dashboard pages, rendered with Jinja and updated with htmx."""
 
-from flask import render_template, request
-
 from app.pipeline.state import queue_position
 from app.sites import site_url
 
@@ -23,9 +21,3 @@ def format_seconds(value: float) -> str:
         return f"{value:.1f}s"
     minutes, seconds = divmod(int(value), 60)
     return f"{minutes}m {seconds}s"
-
-
-def render(template: str, fragment: str | None = None, **context):
-    """Render the fragment for an htmx request, the whole page otherwise."""
-    is_htmx = request.headers.get("HX-Request") and not request.headers.get("HX-Boosted")
-    return render_template(fragment if fragment and is_htmx else template, **context)

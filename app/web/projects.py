@@ -9,7 +9,6 @@ from app.extensions import db
 from app.models import Deployment, Project
 from app.pipeline.git import RepoError
 from app.projects import ValidationError, create_project, delete_project, update_project
-from app.web import render
 from app.web.forms import ProjectForm
 
 bp = Blueprint("projects", __name__)
@@ -115,7 +114,7 @@ def settings(project_id: int):
         else:
             flash("Settings saved. They apply from the next deploy.")
             return redirect(url_for("projects.show", project_id=project.id))
-    return render("projects/settings.html", project=project, form=form)
+    return render_template("projects/settings.html", project=project, form=form)
 
 
 @bp.post("/projects/<int:project_id>/cache/clear")
