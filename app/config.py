@@ -55,7 +55,25 @@ class Config:
     CACHE_MAX_AGE_DAYS = _env_int("CACHE_MAX_AGE_DAYS", 7)
     CACHE_REMOTE_DIR = os.environ.get("CACHE_REMOTE_DIR") or None
     SITES_DOMAIN = os.environ.get("SITES_DOMAIN", "localhost:5000")
+    # Sites live in STORAGE_DIR unless STORAGE_URL names an S3-compatible bucket:
+    # s3://BUCKET/PREFIX?endpoint=URL&region=NAME&addressing=path|virtual
     STORAGE_DIR = Path(os.environ.get("STORAGE_DIR", DATA_DIR / "sites")).resolve()
+    STORAGE_URL = os.environ.get("STORAGE_URL") or None
+    STORAGE_UPLOAD_THREADS = _env_int("STORAGE_UPLOAD_THREADS", 8)
+    STORAGE_RETRIES = _env_int("STORAGE_RETRIES", 4)
+    # Deployments per project whose files are kept (the live one always is).
+    RETAIN_DEPLOYMENTS = _env_int("RETAIN_DEPLOYMENTS", 20)
+    # A deploy removing more than this share of the live files is held back.
+    GUARD_REMOVED_PERCENT = _env_int("GUARD_REMOVED_PERCENT", 50)
+    # After a site changes, its changed URLs are purged from the CDN: POSTed as
+    # JSON to CDN_PURGE_URL ({slug} and {project_id} are filled in), or sent to
+    # Cloudflare when CDN_PURGE_URL is "cloudflare".
+    CDN_PURGE_URL = os.environ.get("CDN_PURGE_URL") or None
+    CDN_PURGE_TOKEN = os.environ.get("CDN_PURGE_TOKEN") or None
+    CLOUDFLARE_ZONE_ID = os.environ.get("CLOUDFLARE_ZONE_ID") or None
+    CLOUDFLARE_API_URL = os.environ.get(
+        "CLOUDFLARE_API_URL", "https://api.cloudflare.com/client/v4"
+    )
     BUILDS_DIR = Path(os.environ.get("BUILDS_DIR", DATA_DIR / "builds")).resolve()
     CACHE_DIR = Path(os.environ.get("CACHE_DIR", DATA_DIR / "cache")).resolve()
     # Tells this installation's build containers from another's on a shared

@@ -18,9 +18,13 @@ EDITABLE = (
     "output_dir",
     "node_version",
     "build_network",
+    "spa_fallback",
+    "hold_risky_deploys",
+    "keep_deployments",
+    "public_url",
 )
-BOOLEAN = ("build_network",)
-OPTIONAL = ("root_dir", "install_command", "build_command", "output_dir", "node_version")
+BOOLEAN = ("build_network", "spa_fallback", "hold_risky_deploys")
+INTEGER = {"keep_deployments": (1, 1000)}
 _SCP_URL = re.compile(r"^[\w.-]+@[\w.-]+:[^\s]+$")
 _URL_SCHEMES = ("https://", "http://", "ssh://", "git://", "file://")
 _BRANCH = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)(?!/)[\w./-]+(?<![./])$")
@@ -34,7 +38,9 @@ _LIMITS = {
     "build_command": 1000,
     "output_dir": 255,
     "node_version": 20,
+    "public_url": 255,
 }
+_PUBLIC_URL = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?(/[\w./~-]*)?$", re.IGNORECASE)
 
 
 class ValidationError(Exception):
@@ -83,6 +89,12 @@ def clean(data: dict, partial: bool) -> dict:
                 values[key] = value
             else:
                 errors[key] = "Must be true or false."
+        elif key in INTEGER:
+            number, message = _integer(value, *INTEGER[key])
+            if message:
+                errors[key] = message
+            else:
+                values[key] = number
         elif value is not None and not isinstance(value, str):
             errors[key] = "Must be a string."
         else:
@@ -91,7 +103,8 @@ def clean(data: dict, partial: bool) -> dict:
         for key in ("name", "repo_url", "branch"):
             values.setdefault(key, None)
     for key, value in values.items():
-        message = None if key in errors or key in BOOLEAN else _check(key, value)
+        skip = key in errors or key in BOOLEAN or key in INTEGER
+        message = None if skip else _check(key, value)
         if message:
             errors[key] = message
     if errors:
@@ -130,6 +143,23 @@ def _check_relative(path: str) -> str | None:
     return None
 
 
+def _integer(value, low: int, high: int) -> tuple[int | None, str | None]:
+    """Accept a whole number (or its digits, from a form); empty means the default."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return None, f"Use a whole number from {low} to {high}, or leave it empty for the default."
+    return value, None
+
+
+def _check_public_url(url: str) -> str | None:
+    if _PUBLIC_URL.match(url):
+        return None
+    return "Use the site's address, like https://www.example.com (no user name or query)."
+
+
 def _check_node(version: str) -> str | None:
     return None if _NODE_VERSION.match(version) else "Use a Node.js version like 20 or 20.11."
 
@@ -140,6 +170,7 @@ CHECKS = {
     "root_dir": _check_relative,
     "output_dir": _check_relative,
     "node_version": _check_node,
+    "public_url": _check_public_url,
 }
 
 

@@ -4,7 +4,7 @@ import functools
 
 from huey import crontab
 
-from app.pipeline import reaper
+from app.pipeline import reaper, retention
 from app.pipeline.run import run_deployment
 from app.pipeline.state import Claim
 from app.queue import huey
@@ -34,3 +34,23 @@ def reap_lost_builds() -> None:
     with flask_app().app_context():
         reaper.reap_stale()
         reaper.reap_containers()
+
+
+@huey.task(retries=5, retry_delay=30)
+def sync_live_site_task(project_id: int, previous_id: int | None) -> None:
+    """After a promote: alias record and CDN purge, retried while the storage or CDN fails."""
+    from app.promotion import sync_live_site
+
+    with flask_app().app_context():
+        try:
+            for line in sync_live_site(project_id, previous_id):
+                flask_app().logger.info("project %s: %s", project_id, line)
+        except Exception as exc:
+            flask_app().logger.warning("project %s: going live: %s (retrying)", project_id, exc)
+            raise
+
+
+@huey.periodic_task(crontab(minute="17"))
+def apply_retention() -> None:
+    with flask_app().app_context():
+        retention.prune_all()

@@ -1,5 +1,6 @@
 """Fixtures that make real things: git repositories, users, a running Slipway stack."""
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -22,7 +23,7 @@ from app.models import ApiToken, User  # noqa: E402
 from tests.sites import node_site  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest_plugins = ["tests.stack", "tests.docker_support"]
+pytest_plugins = ["tests.stack", "tests.docker_support", "tests.s3"]
 
 
 def require_tool(name: str) -> str:
@@ -53,16 +54,23 @@ def make_config(data_dir: Path, **overrides) -> type:
     return type("TestConfig", (Config,), values)
 
 
-@pytest.fixture
-def app(tmp_path):
+@contextlib.contextmanager
+def running_app(data_dir: Path, **overrides):
+    """An app on a migrated database under data_dir, inside its app context."""
     from flask_migrate import upgrade
 
-    app = create_app(make_config(tmp_path / "data"))
+    app = create_app(make_config(data_dir, **overrides))
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path):
+    with running_app(tmp_path / "data") as app:
+        yield app
 
 
 @pytest.fixture

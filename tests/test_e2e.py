@@ -385,7 +385,10 @@ def test_rolling_back_is_a_pointer_swap_visible_at_once(stack, make_repo):
     assert stack.site(project["slug"]).text == "v1\n"  # the very next request
     assert stack.deployment(second["id"])["is_live"] is False
     refused = stack.api("POST", f"/deployments/{broken['id']}/promote")
-    assert refused.status_code == 409 and "Only a deployed build" in refused.json()["error"]
+    assert (
+        refused.status_code == 409
+        and "only a deployed build can go live" in refused.json()["error"]
+    )
     assert stack.site(project["slug"]).text == "v1\n"
     assert stack.api("POST", f"/deployments/{second['id']}/promote").status_code == 200
     assert stack.site(project["slug"]).text == "v2\n"

@@ -10,7 +10,7 @@ from app.deploys import cancel_deployment
 from app.extensions import db
 from app.logs import follow, live_redis, read_from_db
 from app.models import Deployment
-from app.pipeline import state
+from app.promotion import promote as promote_deployment
 
 
 def get_deployment(deployment_id: int) -> Deployment:
@@ -38,13 +38,9 @@ def cancel(deployment_id: int):
 @bp.post("/deployments/<int:deployment_id>/promote")
 def promote(deployment_id: int):
     """Make a deployed build live (a rollback when it is older): no rebuild."""
-    found = get_deployment(deployment_id)
-    if not state.promote(found):
-        return error(
-            f"Only a deployed build can go live; deployment {deployment_id} is "
-            f"{found.status.value}.",
-            409,
-        )
+    refused = promote_deployment(get_deployment(deployment_id))
+    if refused:
+        return error(refused, 409)
     db.session.expire_all()
     return jsonify(deployment_json(get_deployment(deployment_id)))
 

@@ -2,17 +2,17 @@
 
 from app.models import Deployment, Project
 from app.pipeline.state import queue_position
-from app.sites import site_url
+from app.sites import live_url, site_url
 
 
 def project_json(project: Project) -> dict:
     data = project.to_dict()
-    data["url"] = site_url(project.slug) if project.live_deployment_id else None
+    data["url"] = live_url(project) if project.live_deployment_id else None
     return data
 
 
 def deployment_json(deployment: Deployment) -> dict:
-    deployed = deployment.status == "deployed"
+    deployed = deployment.status == "deployed" and deployment.pruned_at is None
     project = deployment.project
     return {
         "id": deployment.id,
@@ -36,9 +36,12 @@ def deployment_json(deployment: Deployment) -> dict:
         "file_count": deployment.file_count,
         "total_bytes": deployment.total_bytes,
         "is_live": deployment.is_live,
+        "diff": deployment.diff,
+        "held_reason": deployment.held_reason,
+        "files_deleted_at": _iso(deployment.pruned_at),
         "queue_position": queue_position(deployment),
         "url": site_url(project.slug, deployment.id) if deployed else None,
-        "live_url": site_url(project.slug) if deployment.is_live else None,
+        "live_url": live_url(project) if deployment.is_live else None,
     }
 
 

@@ -79,6 +79,13 @@ class Deployment(db.Model):
     detected = db.Column(db.JSON, nullable=False, default=dict)
     file_count = db.Column(db.Integer)
     total_bytes = db.Column(db.BigInteger)
+    # Compared with the deployment that was live when this one was published:
+    # counts of files added/removed/changed and the size before and after.
+    diff = db.Column(db.JSON)
+    # Why a finished deployment was published as a preview but not made live.
+    held_reason = db.Column(db.Text)
+    # Set when retention deleted the files; the row and its log stay.
+    pruned_at = db.Column(db.DateTime)
 
     project = db.relationship("Project", back_populates="deployments", foreign_keys=[project_id])
 

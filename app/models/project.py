@@ -28,6 +28,18 @@ class Project(db.Model):
     # Install always has the network (it downloads packages); the build step
     # has it unless the project turns it off.
     build_network = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
+    # Serve index.html for paths with no file (single-page apps with client routing).
+    spa_fallback = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    # Publish a deploy that drops index.html or most of the live files as a
+    # preview only, until someone makes it live by hand.
+    hold_risky_deploys = db.Column(
+        db.Boolean, nullable=False, default=True, server_default=db.true()
+    )
+    # How many recent deployments keep their files (None: RETAIN_DEPLOYMENTS).
+    keep_deployments = db.Column(db.Integer)
+    # Where users reach the live site (a CDN or custom domain), shown instead
+    # of the sites-domain address and used for CDN purges.
+    public_url = db.Column(db.String(255))
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     # Points at the deployment served at <slug>.<SITES_DOMAIN>; swapping this
     # one column is what makes a deploy (or a rollback) atomic.
@@ -56,6 +68,10 @@ class Project(db.Model):
             "output_dir",
             "node_version",
             "build_network",
+            "spa_fallback",
+            "hold_risky_deploys",
+            "keep_deployments",
+            "public_url",
             "live_deployment_id",
         )
         data = {field: getattr(self, field) for field in fields}

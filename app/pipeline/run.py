@@ -11,14 +11,15 @@ from flask import current_app
 
 from app.extensions import db
 from app.logs import LogWriter, connect_redis
-from app.models import Deployment, Status
-from app.pipeline import caching, git, state
+from app.models import Deployment, Project, Status
+from app.pipeline import caching, git, publishing, retention, state
 from app.pipeline.commands import run_step_command
 from app.pipeline.detect import BuildPlan, detect, find_output
 from app.pipeline.errors import Cancelled, StepFailed
 from app.pipeline.verify import verify_output
 from app.pipeline.watch import SHUTDOWN, Watch
 from app.runners import Workspace, make_runner, runner_kind
+from app.sites import live_url, site_url
 from app.storage import make_storage
 
 HEADERS = {
@@ -51,6 +52,8 @@ class Build:
         self.durations: dict[str, float] = {}
         self.status = Status.CLONING  # claim() moved it here
         self.cache_outcome: str | None = None  # "hit" or "miss" once install ran
+        self.go_live = False  # decided by the upload step's review
+        self.held_reason: str | None = None
 
     def output_line(self, stream: str, text: str) -> None:
         self.log.write(stream, text)
@@ -102,9 +105,13 @@ def _run_guarded(build: Build) -> tuple[Status, str | None, str | None]:
 
 
 def _finish(build: Build, status: Status, code: str | None, message: str | None) -> None:
-    live = build.project.id if status is Status.DEPLOYED else None
+    deployed = status is Status.DEPLOYED
+    previous_live = db.session.get(Project, build.project.id).live_deployment_id
+    live = build.project.id if deployed and build.go_live else None
+    if deployed and build.held_reason:
+        _save(build, held_reason=build.held_reason)
     changed = state.finish(build.deployment_id, status, code, message, live_project_id=live)
-    if status is Status.DEPLOYED and not changed:
+    if deployed and not changed:
         build.storage.delete(build.deployment_id)  # someone ended it first; publish nothing
     if changed:
         if message:
@@ -113,8 +120,37 @@ def _finish(build: Build, status: Status, code: str | None, message: str | None)
             build.log.system(
                 f"Deployed: {len(build.durations)} steps in {sum(build.durations.values()):.1f}s"
             )
+        if deployed:
+            _after_deploy(build, previous_live)
         build.log.status(status, None, code)
     build.log.close(expire_after=build.config["LOG_STREAM_TTL"])
+
+
+def _after_deploy(build: Build, previous_live: int | None) -> None:
+    """Alias record and CDN purge when it went live, then retention; logged, never fatal."""
+    from app.promotion import sync_live_site
+    from app.tasks import sync_live_site_task
+
+    db.session.expire_all()
+    project = db.session.get(Project, build.project.id)
+    if project.live_deployment_id == build.deployment_id:
+        build.log.system(f"Live at {live_url(project)}")
+        try:
+            for line in sync_live_site(project.id, previous_live):
+                build.log.system(line)
+        except Exception as exc:  # storage or CDN trouble: the site is live regardless
+            build.log.system(f"Going live: {exc} Retrying in the background.")
+            sync_live_site_task(project.id, previous_live)
+    else:
+        build.log.system(f"Preview at {site_url(project.slug, build.deployment_id)}")
+    try:
+        pruned = retention.prune_project(project)
+    except Exception as exc:
+        build.log.system(f"Retention: {exc} The next hourly sweep tries again.")
+        return
+    if pruned:
+        ids = ", ".join(f"#{i}" for i in pruned)
+        build.log.system(f"Retention: deleted the files of {ids}, past the last kept deployments")
 
 
 def _pipeline(build: Build) -> None:
@@ -149,7 +185,7 @@ def _pipeline(build: Build) -> None:
         _record_output(build, output, count, size)
     _advance(build, Status.UPLOADING, "upload")
     with step(build, "upload"):
-        build.storage.publish(build.deployment_id, output)
+        publishing.publish(build, output)
         if build.cancel.is_set():
             build.storage.delete(build.deployment_id)
             raise Cancelled()

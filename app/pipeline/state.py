@@ -7,7 +7,7 @@ may start from and only the first one to commit wins.
 
 import enum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -122,9 +122,16 @@ def finish(
         cancel_requested=False,
     )
     if changed and live_project_id is not None:
+        # Only forward: a build that finishes after a newer one (or after a
+        # rollback past it was made) does not take the live address back.
         db.session.execute(
             update(Project)
-            .where(Project.id == live_project_id)
+            .where(
+                Project.id == live_project_id,
+                or_(
+                    Project.live_deployment_id.is_(None), Project.live_deployment_id < deployment_id
+                ),
+            )
             .values(live_deployment_id=deployment_id)
         )
     db.session.commit()
@@ -157,10 +164,35 @@ def promote(deployment: Deployment) -> bool:
         update(Project)
         .where(
             Project.id == deployment.project_id,
-            select(Deployment.status).where(Deployment.id == deployment.id).scalar_subquery()
-            == Status.DEPLOYED,
+            select(Deployment.id)
+            .where(
+                Deployment.id == deployment.id,
+                Deployment.status == Status.DEPLOYED,
+                Deployment.pruned_at.is_(None),  # its files must still be there
+            )
+            .exists(),
         )
         .values(live_deployment_id=deployment.id)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def mark_pruned(deployment_id: int) -> bool:
+    """Claim a deployment's files for deletion, unless it is (or just became) live."""
+    live = (
+        select(Project.live_deployment_id)
+        .where(Project.id == Deployment.project_id)
+        .scalar_subquery()
+    )
+    result = db.session.execute(
+        update(Deployment)
+        .where(
+            Deployment.id == deployment_id,
+            Deployment.pruned_at.is_(None),
+            or_(live.is_(None), live != Deployment.id),
+        )
+        .values(pruned_at=utcnow())
     )
     db.session.commit()
     return result.rowcount == 1

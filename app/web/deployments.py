@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.deploys import cancel_deployment
 from app.extensions import db
 from app.models import Deployment, LogLine
-from app.pipeline import state
+from app.promotion import promote as promote_deployment
 
 bp = Blueprint("deployments", __name__)
 
@@ -60,12 +60,11 @@ def promote(deployment_id: int):
     from app.web.projects import show
 
     d = get_deployment(deployment_id)
-    if state.promote(d):
-        flash(f"Deployment #{d.id} ({d.short_sha}) is live now.")
+    refused = promote_deployment(d)
+    if refused:
+        flash(refused, "error")
     else:
-        flash(
-            f"Deployment #{d.id} is {d.status.value}; only a deployed build can go live.", "error"
-        )
+        flash(f"Deployment #{d.id} ({d.short_sha}) is live now.")
     db.session.expire_all()
     if not request.headers.get("HX-Request"):
         return redirect(url_for("projects.show", project_id=d.project_id))

@@ -29,12 +29,22 @@ class ProjectForm(FlaskForm):
     output_dir = StringField("Output directory")
     node_version = StringField("Node.js version")
     build_network = BooleanField("Network access during the build step", default=True)
+    spa_fallback = BooleanField("Single-page app: serve index.html for paths with no file")
+    hold_risky_deploys = BooleanField(
+        "Hold back a deploy that loses index.html or most of the live files", default=True
+    )
+    keep_deployments = StringField("Deployments to keep")
+    public_url = StringField("Public URL")
 
     def values(self) -> dict:
         return {
             name: self[name].data
             for name in (
                 "build_network",
+                "spa_fallback",
+                "hold_risky_deploys",
+                "keep_deployments",
+                "public_url",
                 "name",
                 "repo_url",
                 "branch",
