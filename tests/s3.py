@@ -84,9 +84,10 @@ class Seaweed:
                 if BUCKET not in [b["Name"] for b in client.list_buckets()["Buckets"]]:
                     client.create_bucket(Bucket=BUCKET)
                 return
-            except Exception:
+            except Exception as exc:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("SeaweedFS did not start:\n" + self.service.log()[-3000:])
+                    log = self.service.log()[-3000:]
+                    raise RuntimeError(f"SeaweedFS did not start:\n{log}") from exc
                 time.sleep(0.5)
 
     def client(self):

@@ -238,9 +238,11 @@ def redis_url(tmp_path_factory):
 
 @pytest.fixture(scope="session", params=["embedded", "redis", "docker"])
 def stack(request, tmp_path_factory):
-    """The whole product: the embedded default, then with Redis, then building in Docker."""
+    """The whole product: the embedded default; Redis with S3 storage; building in Docker."""
     redis = request.getfixturevalue("redis_url") if request.param == "redis" else None
     options = {}
+    if request.param == "redis":
+        options = {"STORAGE_URL": request.getfixturevalue("seaweed").url()}
     if request.param == "docker":
         options = {
             "runner": "docker",

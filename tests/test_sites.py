@@ -179,7 +179,7 @@ def test_unknown_projects_and_other_methods_are_refused(client, site):
 
 
 def test_a_deployment_without_its_manifest_is_not_served(app, client, site):
-    project, (first, _) = site
+    _, (first, _) = site
     make_storage(app.config).delete(first)  # the manifest goes first, then the files
     response = get(client, "/")
     assert response.status_code == 404
@@ -205,7 +205,10 @@ RULES_SITE = {
             "/ext            https://example.com/x 308",
         ]
     ),
-    "_headers": "/*\n  X-Frame-Options: DENY\n/blog/*\n  Cache-Control: public, max-age=600\n  X-Robots-Tag: noindex\n",
+    "_headers": (
+        "/*\n  X-Frame-Options: DENY\n"
+        "/blog/*\n  Cache-Control: public, max-age=600\n  X-Robots-Tag: noindex\n"
+    ),
 }
 
 

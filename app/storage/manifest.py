@@ -25,11 +25,11 @@ GZIP_MIN_BYTES = 1024
 CACHE_IMMUTABLE = "public, max-age=31536000, immutable"
 CACHE_HTML = "no-cache"
 CACHE_DEFAULT = "public, max-age=0, must-revalidate"
-# A content hash in the file name (index-B3xYz12a.js, main.3f2a1b9c.css): the
-# last dash- or dot-separated part of the stem, 8+ characters, and not a plain
-# lower-case word. A miss only costs a revalidation; a false hit would pin a
-# changing file in browsers for a year, hence the strict shape.
-_FINGERPRINT = re.compile(r"[-.](?P<hash>[A-Za-z0-9_]{8,64})$")
+# A content hash in the file name (index-B3xYz12a.js, main.3f2a1b9c.chunk.js):
+# a dash- or dot-separated part of the stem after the first, 8 to 64 characters,
+# and not a plain lower-case word. A miss only costs a revalidation; a false hit
+# would pin a changing file in browsers for a year, hence the strict shape.
+_HASH_TOKEN = re.compile(r"^[A-Za-z0-9_]{8,64}$")
 
 mimetypes.add_type("text/javascript", ".mjs")
 mimetypes.add_type("application/manifest+json", ".webmanifest")
@@ -49,11 +49,10 @@ def is_compressible(mime: str) -> bool:
 
 
 def is_fingerprinted(path: str) -> bool:
-    match = _FINGERPRINT.search(PurePosixPath(path).stem)
-    if match is None:
-        return False
-    token = match["hash"]
-    return not (token.isalpha() and token.islower())
+    tokens = re.split(r"[-.]", PurePosixPath(path).stem)[1:]
+    return any(
+        _HASH_TOKEN.match(token) and not (token.isalpha() and token.islower()) for token in tokens
+    )
 
 
 def cache_control(path: str, mime: str) -> str:
