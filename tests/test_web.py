@@ -212,3 +212,73 @@ def test_the_project_page_shows_the_cache_and_clears_it(browser, app):
     )
     assert "Build cache cleared: 1 entry, 0.0 MB" in cleared.text
     assert cache.entry(key) is None and "nothing cached yet" in cleared.text
+
+
+def test_publishing_settings_are_validated_and_saved(browser, make_repo):
+    repo = make_repo(script_site("true"))
+    project = Project(name="Shop", slug="shop", repo_url=str(repo.path), branch="main")
+    db.session.add(project)
+    db.session.commit()
+    form = browser.get(f"/projects/{project.id}/settings").text
+    assert "Single-page app" in form and "Deployments to keep" in form
+    base = {"name": "Shop", "repo_url": str(repo.path), "branch": "main"}
+    refused = browser.post(
+        f"/projects/{project.id}/settings",
+        data={
+            **base,
+            "keep_deployments": "0",
+            "public_url": "ftp://x",
+            "csrf_token": csrf_from(form),
+        },
+    )
+    assert refused.status_code == 200
+    assert "Use a whole number from 1 to 1000" in refused.text
+    assert "Use the site&#39;s address, like https://www.example.com" in refused.text
+    saved = browser.post(
+        f"/projects/{project.id}/settings",
+        data={
+            **base,
+            "spa_fallback": "y",
+            "keep_deployments": "5",
+            "public_url": "https://www.example.com",
+            "csrf_token": csrf_from(form),
+        },
+    )
+    assert saved.status_code == 302
+    db.session.expire_all()
+    changed = db.session.get(Project, project.id)
+    assert (changed.spa_fallback, changed.hold_risky_deploys, changed.keep_deployments) == (
+        True,
+        False,  # an unticked box in a submitted form
+        5,
+    )
+    assert changed.public_url == "https://www.example.com"
+
+
+def test_a_held_deployment_says_why_and_offers_make_live(browser):
+    project = Project(name="Shop", slug="shop", repo_url="/r", branch="main")
+    live = Deployment(project=project, branch="main", commit_sha="a" * 40, status="deployed")
+    held = Deployment(
+        project=project,
+        branch="main",
+        commit_sha="b" * 40,
+        status="deployed",
+        held_reason="it has no index.html, which the live site has.",
+        diff={
+            "added": 0,
+            "removed": 5,
+            "changed": 1,
+            "unchanged": 0,
+            "bytes_before": 2048,
+            "bytes_after": 10,
+            "examples": {},
+        },
+    )
+    db.session.add_all([live, held])
+    db.session.commit()
+    project.live_deployment_id = live.id
+    db.session.commit()
+    page = browser.get(f"/projects/{project.id}").text
+    assert "Published as a preview, not made live: it has no index.html" in page
+    assert "0 added · 5 removed · 1 changed" in page
+    assert "Make live" in page

@@ -1,7 +1,7 @@
 """Dashboard pages, rendered with Jinja and updated with htmx."""
 
 from app.pipeline.state import queue_position
-from app.sites import site_url
+from app.sites import live_url, site_url
 
 
 def register(app) -> None:
@@ -11,6 +11,7 @@ def register(app) -> None:
     app.register_blueprint(projects.bp)
     app.register_blueprint(deployments.bp)
     app.add_template_global(site_url)
+    app.add_template_global(live_url)
     app.add_template_global(queue_position)
     app.add_template_filter(format_seconds, "seconds")
 
