@@ -189,6 +189,7 @@ def delete_project(project: Project) -> bool:
     db.session.delete(project)
     db.session.commit()
     storage = make_storage(current_app.config)
+    storage.delete_alias(project.slug)
     for deployment_id in deployment_ids:
         storage.delete(deployment_id)
     return True

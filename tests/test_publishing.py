@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import Deployment, Project, Status
 from app.pipeline import retention
 from app.pipeline.publishing import risk
+from app.projects import delete_project
 from app.promotion import promote
 from app.storage import build_manifest, make_storage
 from app.storage.manifest import Manifest, cache_control, diff, is_fingerprinted
@@ -120,7 +121,7 @@ def test_a_malformed_rules_file_stops_the_publish_before_any_upload(app, project
     assert make_storage(app.config).manifest(deployment.id) is None
 
 
-def test_the_alias_record_names_the_live_deployment(app, project, tmp_path):
+def test_the_alias_record_names_the_live_deployment_until_the_project_goes(app, project, tmp_path):
     store = make_storage(app.config)
     deployment_id = publish(app, project, {"index.html": "x"}, tmp_path)
     store.write_alias(project.slug, deployment_id)
@@ -128,6 +129,8 @@ def test_the_alias_record_names_the_live_deployment(app, project, tmp_path):
         "deployment_id": deployment_id,
         "prefix": f"deployments/{deployment_id}/",
     }
+    assert delete_project(project)
+    assert store.read_alias("shop") is None and store.manifest(deployment_id) is None
 
 
 def test_retention_keeps_the_newest_and_the_live_one(app, project, tmp_path):

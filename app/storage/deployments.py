@@ -158,6 +158,9 @@ class DeploymentStore:
             cache_control="no-cache",
         )
 
+    def delete_alias(self, slug: str) -> None:
+        self.objects.delete_prefix(f"aliases/{slug}.json")
+
     def read_alias(self, slug: str) -> dict | None:
         raw = self.objects.get_bytes(f"aliases/{slug}.json")
         return None if raw is None else json.loads(raw)
