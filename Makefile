@@ -10,6 +10,9 @@ TOOLS     := tools/node_modules/.installed
 .PHONY: run install images test test-fast lint screenshots clean
 
 run: install
+	@# The key that encrypts secret variables: made once, kept beside the database.
+	@data=$${SLIPWAY_DATA_DIR:-var}; [ -n "$$SECRETS_KEY" ] || [ -s $$data/secrets.key ] || \
+	    (mkdir -p $$data && umask 077 && $(BIN)/python -m app.secrets > $$data/secrets.key)
 	$(BIN)/flask --app wsgi db upgrade
 	@echo "Slipway is starting at http://localhost:$(PORT)/ (Ctrl-C stops it)"
 	@trap 'kill 0 2>/dev/null' INT TERM; \

@@ -6,7 +6,8 @@ from flask import Flask
 from sqlalchemy import event
 
 from app.config import ROOT, Config
-from app.extensions import csrf, db, login_manager, migrate
+from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.secrets import load_key
 
 
 def create_app(config_class=Config) -> Flask:
@@ -20,20 +21,25 @@ def create_app(config_class=Config) -> Flask:
     for key in ("DATA_DIR", "STORAGE_DIR", "BUILDS_DIR", "CACHE_DIR"):
         app.config[key].mkdir(parents=True, exist_ok=True)
 
+    # Refuse to start without the key rather than ever store a secret in plain text.
+    app.extensions["slipway_fernet"] = load_key(app.config.get("SECRETS_KEY"))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     with app.app_context():
         _tune_sqlite(db.engine)
 
-    from app import auth, cli, sites
+    from app import auth, cli, errors, security, sites
     from app.api import bp as api_bp
     from app.web import register as register_web
 
     app.before_request(sites.serve_site_request)  # first: sites need no login
     auth.init_app(app)
     register_web(app)
+    security.init_app(app)
+    errors.init_app(app)
     app.register_blueprint(api_bp)
     cli.init_app(app)
     return app

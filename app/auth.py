@@ -50,8 +50,8 @@ def require_user():
 
 def _login_with_token(plain: str):
     token = ApiToken.find(plain)
-    if token is None:
-        return _unauthorized("The API token is invalid or was revoked.")
+    if token is None or not token.is_usable:
+        return _unauthorized("The API token is invalid, expired or revoked; create a new one.")
     now = utcnow()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         token.last_used_at = now  # at most one write a minute per token

@@ -26,9 +26,19 @@ def _default_secret_key(data_dir: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _secrets_key(data_dir: Path) -> str | None:
+    """SECRETS_KEY, else the key file `make run` writes; never made up here (app/secrets.py)."""
+    if os.environ.get("SECRETS_KEY"):
+        return os.environ["SECRETS_KEY"]
+    key_file = data_dir / "secrets.key"
+    return key_file.read_text().strip() if key_file.exists() else None
+
+
 class Config:
     DATA_DIR = Path(os.environ.get("SLIPWAY_DATA_DIR", ROOT / "var")).resolve()
     SECRET_KEY = os.environ.get("SECRET_KEY") or _default_secret_key(DATA_DIR)
+    # Encrypts secret variables at rest (Fernet); comma-separate keys to rotate.
+    SECRETS_KEY = _secrets_key(DATA_DIR)
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'slipway.db'}")
     REDIS_URL = os.environ.get("REDIS_URL") or None
     HUEY_SQLITE_PATH = str(DATA_DIR / "queue.db")
@@ -49,6 +59,11 @@ class Config:
     # beyond each consumer's WORKERS).
     PROJECT_CONCURRENCY = _env_int("PROJECT_CONCURRENCY", 1)
     MAX_CONCURRENT_BUILDS = _env_int("MAX_CONCURRENT_BUILDS", 0)
+    # Deployments waiting at once, over all projects; past it deploys answer 429.
+    MAX_QUEUED = _env_int("MAX_QUEUED", 100)
+    # A queued deployment no task has looked at for this long is enqueued again
+    # (its task was lost: the broker restarted empty, or was down at deploy time).
+    DISPATCH_AFTER = _env_int("DISPATCH_AFTER", 60)
     # The dependency cache (node_modules by lock file) and its limits.
     MODULES_CACHE = os.environ.get("MODULES_CACHE", "on").lower() not in ("0", "off", "false")
     CACHE_MAX_BYTES = _env_int("CACHE_MAX_BYTES", 10 * 1024**3)
@@ -91,6 +106,18 @@ class Config:
     SSE_HEARTBEAT = _env_int("SSE_HEARTBEAT", 15)
     LOG_STREAM_TTL = _env_int("LOG_STREAM_TTL", 3600)
     MAX_CONTENT_LENGTH = 1024 * 1024
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: keep limiting, per process
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_HEADERS_ENABLED = True
+    # A login lasts 12 hours, or 14 days with "stay logged in".
+    PERMANENT_SESSION_LIFETIME = _env_int("SESSION_HOURS", 12) * 3600
+    REMEMBER_COOKIE_DURATION = 14 * 24 * 3600
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Set SECURE_COOKIES=1 when the dashboard is served over HTTPS.
+    SESSION_COOKIE_SECURE = REMEMBER_COOKIE_SECURE = os.environ.get("SECURE_COOKIES") == "1"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_CHECK_DEFAULT = False  # checked in app/auth.py, skipped for bearer tokens

@@ -4,8 +4,9 @@ import re
 
 from sqlalchemy import select
 
+from app import audit
 from app.extensions import db
-from app.models import Project
+from app.models import Project, ProjectMember, Role
 from app.models.project import slugify
 
 EDITABLE = (
@@ -51,8 +52,8 @@ class ValidationError(Exception):
         self.errors = errors
 
 
-def create_project(data: dict) -> Project:
-    """Validate `data` and store a new project."""
+def create_project(data: dict, owner=None) -> Project:
+    """Validate `data` and store a new project, owned by `owner` when given."""
     values = clean(data, partial=False)
     slug = slugify(values["name"])
     if not slug:
@@ -63,14 +64,22 @@ def create_project(data: dict) -> Project:
         )
     project = Project(slug=slug, **values)
     db.session.add(project)
+    if owner is not None:
+        project.members.append(ProjectMember(user_id=owner.id, role=Role.OWNER))
+    db.session.flush()
+    audit.record(project, "project_created", commit=False, name=project.name)
     db.session.commit()
     return project
 
 
 def update_project(project: Project, data: dict) -> Project:
     """Change the given fields; the slug (and so the site's address) stays."""
-    for key, value in clean(data, partial=True).items():
-        setattr(project, key, value)
+    values = clean(data, partial=True)
+    changed = sorted(key for key, value in values.items() if getattr(project, key) != value)
+    for key in changed:
+        setattr(project, key, values[key])
+    if changed:
+        audit.record(project, "settings_changed", commit=False, fields=changed)
     db.session.commit()
     return project
 

@@ -2,6 +2,7 @@
 
 from flask import current_app
 
+from app import audit
 from app.cdn import changed_urls, purge
 from app.extensions import db
 from app.models import Deployment, Project, Status
@@ -25,6 +26,7 @@ def promote(deployment: Deployment) -> str | None:
     previous = deployment.project.live_deployment_id
     if not state.promote(deployment):
         return f"Deployment #{deployment.id} changed meanwhile; reload and try again."
+    audit.record(deployment.project_id, "promoted", deployment=deployment.id, previous=previous)
     if previous != deployment.id:
         from app.tasks import sync_live_site_task  # the task module imports the pipeline
 

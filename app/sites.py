@@ -8,7 +8,7 @@ request resolves the live deployment once, so it never mixes two of them.
 import re
 from dataclasses import dataclass
 
-from flask import Response, current_app, redirect, request
+from flask import Response, current_app, g, redirect, request
 from werkzeug.wsgi import wrap_file
 
 from app import site_rules
@@ -67,6 +67,7 @@ def serve_site_request():
     address = parse_site_host(request.host, current_app.config["SITES_DOMAIN"])
     if address is None:
         return None
+    g.site_request = True  # no dashboard headers, no login
     try:
         site = _site_for(address)
     except StorageError as exc:

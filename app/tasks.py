@@ -4,7 +4,7 @@ import functools
 
 from huey import crontab
 
-from app.pipeline import reaper, retention
+from app.pipeline import dispatch, reaper, retention
 from app.pipeline.run import run_deployment
 from app.pipeline.state import Claim
 from app.queue import huey
@@ -25,6 +25,7 @@ WAIT_RETRY_SECONDS = 2
 @huey.task()
 def build_deployment(deployment_id: int) -> None:
     with flask_app().app_context():
+        dispatch.touch(deployment_id)  # this deployment has a live task
         if run_deployment(deployment_id) is Claim.WAIT:
             build_deployment.schedule((deployment_id,), delay=WAIT_RETRY_SECONDS)
 
@@ -34,6 +35,12 @@ def reap_lost_builds() -> None:
     with flask_app().app_context():
         reaper.reap_stale()
         reaper.reap_containers()
+
+
+@huey.periodic_task(crontab(minute="*"))
+def dispatch_stranded_deployments() -> None:
+    with flask_app().app_context():
+        dispatch.dispatch_stranded(build_deployment)
 
 
 @huey.task(retries=5, retry_delay=30)

@@ -23,6 +23,8 @@ from app.models import ApiToken, User  # noqa: E402
 from tests.sites import node_site  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+# Encrypts secret variables in tests; a fixed value so stacks and apps agree.
+TEST_SECRETS_KEY = "Hc7yTqu3eKkq6x8Xv7zRr0yL2p9mW4sB1nD5fG8hJ0k="
 pytest_plugins = ["tests.stack", "tests.docker_support", "tests.s3"]
 
 
@@ -43,6 +45,7 @@ def make_config(data_dir: Path, **overrides) -> type:
         "TESTING": True,
         "DATA_DIR": data_dir,
         "SECRET_KEY": "test-secret",
+        "SECRETS_KEY": TEST_SECRETS_KEY,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'slipway.db'}",
         "STORAGE_DIR": data_dir / "sites",
         "BUILDS_DIR": data_dir / "builds",

@@ -84,6 +84,7 @@ class Stack:
             **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")},
             "SLIPWAY_DATA_DIR": str(base / "data"),
             "SECRET_KEY": "stack-secret",
+            "SECRETS_KEY": "Hc7yTqu3eKkq6x8Xv7zRr0yL2p9mW4sB1nD5fG8hJ0k=",
             "SITES_DOMAIN": self.domain,
             "WORKER_ID": "worker-a",
             "SLIPWAY_INSTANCE": f"test-{base.name}",

@@ -21,7 +21,9 @@ def test_every_call_needs_a_valid_token(client, admin):
     assert client.get("/api/v1/projects").status_code == 401
     response = client.get("/api/v1/projects", headers={"Authorization": "Bearer nope"})
     assert response.status_code == 401
-    assert response.json == {"error": "The API token is invalid or was revoked."}
+    assert response.json == {
+        "error": "The API token is invalid, expired or revoked; create a new one."
+    }
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 

@@ -4,6 +4,7 @@ import json
 
 from flask import Response, current_app, jsonify, request, stream_with_context
 
+from app.access import deployment_or_404
 from app.api import bp, error
 from app.api.serialize import deployment_json
 from app.deploys import cancel_deployment
@@ -13,10 +14,8 @@ from app.models import Deployment
 from app.promotion import promote as promote_deployment
 
 
-def get_deployment(deployment_id: int) -> Deployment:
-    return db.get_or_404(
-        Deployment, deployment_id, description=f"Deployment {deployment_id} not found."
-    )
+def get_deployment(deployment_id: int, action: str = "view") -> Deployment:
+    return deployment_or_404(deployment_id, action)
 
 
 @bp.get("/deployments/<int:deployment_id>")
@@ -28,7 +27,7 @@ def deployment(deployment_id: int):
 @bp.post("/deployments/<int:deployment_id>/cancel")
 def cancel(deployment_id: int):
     """Cancel a queued or running deployment."""
-    found = get_deployment(deployment_id)
+    found = get_deployment(deployment_id, "deploy")
     if not cancel_deployment(found):
         return error(f"Deployment {deployment_id} has already ended ({found.status.value}).", 409)
     db.session.expire_all()
@@ -38,7 +37,7 @@ def cancel(deployment_id: int):
 @bp.post("/deployments/<int:deployment_id>/promote")
 def promote(deployment_id: int):
     """Make a deployed build live (a rollback when it is older): no rebuild."""
-    refused = promote_deployment(get_deployment(deployment_id))
+    refused = promote_deployment(get_deployment(deployment_id, "deploy"))
     if refused:
         return error(refused, 409)
     db.session.expire_all()

@@ -1,27 +1,32 @@
 """Projects in the API."""
 
 from flask import abort, jsonify
+from flask_login import current_user
 from sqlalchemy import select
 
+from app import audit
+from app.access import may_create_projects, project_or_404, visible_projects
 from app.api import bp, error, json_body
 from app.api.serialize import deployment_json, project_json
 from app.cache import cache_summary, modules_cache
-from app.deploys import start_deployment
+from app.deploys import QueueFull, start_deployment
 from app.extensions import db
 from app.models import Deployment, Project
 from app.pipeline.git import RepoError
 from app.projects import ValidationError, create_project, update_project
 
 
-def get_project(project_id: int) -> Project:
-    return db.get_or_404(Project, project_id, description=f"Project {project_id} not found.")
+def get_project(project_id: int, action: str = "view") -> Project:
+    return project_or_404(project_id, action)
 
 
 @bp.post("/projects")
 def create():
-    """Create a project."""
+    """Create a project; its creator becomes its owner."""
+    if not may_create_projects():
+        return error("This token is restricted to one project and cannot create others.", 403)
     try:
-        project = create_project(json_body())
+        project = create_project(json_body(), owner=current_user)
     except ValidationError as exc:
         return error(str(exc), 422, fields=exc.errors)
     return jsonify(project_json(project)), 201
@@ -30,8 +35,7 @@ def create():
 @bp.get("/projects")
 def index():
     """List projects."""
-    projects = db.session.scalars(select(Project).order_by(Project.name)).all()
-    return jsonify(projects=[project_json(p) for p in projects])
+    return jsonify(projects=[project_json(p) for p in visible_projects()])
 
 
 @bp.get("/projects/<int:project_id>")
@@ -43,7 +47,7 @@ def show(project_id: int):
 @bp.patch("/projects/<int:project_id>")
 def update(project_id: int):
     """Change a project's settings."""
-    project = get_project(project_id)
+    project = get_project(project_id, "manage")
     try:
         update_project(project, json_body())
     except ValidationError as exc:
@@ -56,7 +60,7 @@ def delete(project_id: int):
     """Delete a project; refused while one of its builds runs."""
     from app.projects import delete_project
 
-    project = get_project(project_id)
+    project = get_project(project_id, "manage")
     if not delete_project(project):
         return error("A build of this project is running; cancel it first.", 409)
     return "", 204
@@ -65,7 +69,7 @@ def delete(project_id: int):
 @bp.post("/projects/<int:project_id>/deploy")
 def deploy(project_id: int):
     """Queue a deployment of the project's branch (or the given one)."""
-    project = get_project(project_id)
+    project = get_project(project_id, "deploy")
     branch = json_body().get("branch")
     if branch is not None and not isinstance(branch, str):
         abort(400, "'branch' must be a string.")
@@ -75,7 +79,12 @@ def deploy(project_id: int):
         return error(str(exc), 422, fields=exc.errors)
     except RepoError as exc:
         return error(str(exc), 422)
+    except QueueFull as exc:
+        response = error(str(exc), 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     return jsonify(
+        warning=deployment.enqueue_warning,
         deployment_id=deployment.id,
         status=deployment.status.value,
         commit_sha=deployment.commit_sha,
@@ -108,5 +117,7 @@ def cache_info(project_id: int):
 @bp.delete("/projects/<int:project_id>/cache")
 def clear_cache(project_id: int):
     """Remove every cache entry the project has used; the next build installs afresh."""
-    removed, freed = modules_cache().clear_project(get_project(project_id).id)
+    project = get_project(project_id, "manage")
+    removed, freed = modules_cache().clear_project(project.id)
+    audit.record(project, "cache_cleared", entries=removed)
     return jsonify(removed=removed, bytes=freed)

@@ -1,5 +1,19 @@
+from app.models.access import AuditEvent, ProjectMember, Role
 from app.models.deployment import Deployment, LogLine, Status
 from app.models.project import Project
 from app.models.user import ApiToken, User
+from app.models.variable import Target, Variable
 
-__all__ = ["ApiToken", "Deployment", "LogLine", "Project", "Status", "User"]
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Deployment",
+    "LogLine",
+    "Project",
+    "ProjectMember",
+    "Role",
+    "Status",
+    "Target",
+    "User",
+    "Variable",
+]

@@ -67,6 +67,9 @@ class Deployment(db.Model):
     commit_message = db.Column(db.Text)
     commit_author = db.Column(db.String(255))
     task_id = db.Column(db.String(64))
+    # When a task last took charge of this queued deployment; the dispatcher
+    # re-enqueues queued deployments no task has touched for a while.
+    dispatched_at = db.Column(db.DateTime)
     worker_id = db.Column(db.String(120))
     cancel_requested = db.Column(db.Boolean, nullable=False, default=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)

@@ -40,6 +40,10 @@ class Project(db.Model):
     # Where users reach the live site (a CDN or custom domain), shown instead
     # of the sites-domain address and used for CDN purges.
     public_url = db.Column(db.String(255))
+    # Per-deployment addresses (d<id>--<slug>) need a member's login when set.
+    private_previews = db.Column(
+        db.Boolean, nullable=False, default=False, server_default=db.false()
+    )
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     # Points at the deployment served at <slug>.<SITES_DOMAIN>; swapping this
     # one column is what makes a deploy (or a rollback) atomic.
@@ -53,6 +57,10 @@ class Project(db.Model):
         foreign_keys="Deployment.project_id",
         cascade="all, delete-orphan",
         order_by="Deployment.id.desc()",
+    )
+
+    members = db.relationship(
+        "ProjectMember", back_populates="project", cascade="all, delete-orphan"
     )
 
     def to_dict(self) -> dict:
@@ -72,6 +80,7 @@ class Project(db.Model):
             "hold_risky_deploys",
             "keep_deployments",
             "public_url",
+            "private_previews",
             "live_deployment_id",
         )
         data = {field: getattr(self, field) for field in fields}

@@ -39,15 +39,35 @@ class ApiToken(db.Model):
     token_hash = db.Column(db.String(64), unique=True, nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_used_at = db.Column(db.DateTime)
+    expires_at = db.Column(db.DateTime)
+    revoked_at = db.Column(db.DateTime)
+    # A token restricted to one project sees nothing else (404 elsewhere).
+    project_id = db.Column(db.Integer, db.ForeignKey("project.id", ondelete="CASCADE"))
 
     user = db.relationship(User, backref=db.backref("tokens", cascade="all, delete-orphan"))
+    project = db.relationship("Project")
 
     @classmethod
-    def issue(cls, user: User, name: str) -> tuple["ApiToken", str]:
+    def issue(
+        cls, user: User, name: str, expires_at=None, project_id: int | None = None
+    ) -> tuple["ApiToken", str]:
         """Create a token; the plain value is returned once and never stored."""
         plain = "slw_" + secrets.token_urlsafe(32)
-        return cls(user=user, name=name, token_hash=hash_token(plain)), plain
+        token = cls(
+            user=user,
+            name=name,
+            token_hash=hash_token(plain),
+            expires_at=expires_at,
+            project_id=project_id,
+        )
+        return token, plain
 
     @classmethod
     def find(cls, plain: str) -> "ApiToken | None":
         return cls.query.filter_by(token_hash=hash_token(plain)).first()
+
+    @property
+    def is_usable(self) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > utcnow()

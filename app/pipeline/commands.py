@@ -18,6 +18,7 @@ TIMEOUT_SETTINGS = {"install": "INSTALL_TIMEOUT", "build": "BUILD_TIMEOUT"}
 def build_env(build) -> dict[str, str]:
     return {
         **BASE_ENV,
+        **build.variables,  # the project's, for this environment (app/variables.py)
         "SLIPWAY_DEPLOYMENT_ID": str(build.deployment_id),
         "SLIPWAY_COMMIT_SHA": build.sha,
         "SLIPWAY_BRANCH": build.branch,

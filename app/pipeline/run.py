@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from app import variables
 from app.extensions import db
 from app.logs import LogWriter, connect_redis
 from app.models import Deployment, Project, Status
@@ -19,6 +20,7 @@ from app.pipeline.errors import Cancelled, StepFailed
 from app.pipeline.verify import verify_output
 from app.pipeline.watch import SHUTDOWN, Watch
 from app.runners import Workspace, make_runner, runner_kind
+from app.secrets import Masker, SecretsKeyError
 from app.sites import live_url, site_url
 from app.storage import make_storage
 
@@ -53,6 +55,7 @@ class Build:
         self.status = Status.CLONING  # claim() moved it here
         self.cache_outcome: str | None = None  # "hit" or "miss" once install ran
         self.go_live = False  # decided by the upload step's review
+        self.variables: dict[str, str] = {}  # the project's, read when the pipeline starts
         self.held_reason: str | None = None
 
     def output_line(self, stream: str, text: str) -> None:
@@ -110,6 +113,7 @@ def _finish(build: Build, status: Status, code: str | None, message: str | None)
     live = build.project.id if deployed and build.go_live else None
     if deployed and build.held_reason:
         _save(build, held_reason=build.held_reason)
+    message = build.log.mask(message) if message else message
     changed = state.finish(build.deployment_id, status, code, message, live_project_id=live)
     if deployed and not changed:
         build.storage.delete(build.deployment_id)  # someone ended it first; publish nothing
@@ -154,6 +158,7 @@ def _after_deploy(build: Build, previous_live: int | None) -> None:
 
 
 def _pipeline(build: Build) -> None:
+    _load_variables(build)
     _header(build)
     with step(build, "clone"):
         git.clone(
@@ -189,6 +194,21 @@ def _pipeline(build: Build) -> None:
         if build.cancel.is_set():
             build.storage.delete(build.deployment_id)
             raise Cancelled()
+
+
+def _load_variables(build: Build) -> None:
+    """Give the build its variables, and mask every secret of the project from here on."""
+    production = build.branch == build.project.branch
+    try:
+        build.variables, _ = variables.build_environment(build.project.id, production)
+        secrets = variables.all_secret_values(build.project.id)
+    except SecretsKeyError as exc:
+        raise StepFailed("secrets_unreadable", str(exc)) from exc
+    build.log.mask = Masker(secrets)
+    if build.variables:
+        names = ", ".join(sorted(build.variables))
+        kind = "production" if production else "preview"
+        build.log.system(f"Environment ({kind}): {names}")
 
 
 def _build(build: Build, plan: BuildPlan, from_cache: bool) -> None:

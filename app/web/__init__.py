@@ -1,19 +1,32 @@
 """Dashboard pages, rendered with Jinja and updated with htmx."""
 
+from flask_login import current_user
+
+from app.access import can
+from app.health import redis_down
 from app.pipeline.state import queue_position
 from app.sites import live_url, site_url
 
 
 def register(app) -> None:
-    from app.web import auth, deployments, projects
+    from app.web import admin, auth, deployments, project_access, projects
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(projects.bp)
+    app.register_blueprint(project_access.bp)
     app.register_blueprint(deployments.bp)
+    app.register_blueprint(admin.bp)
+    app.add_template_global(user_can, "can")
     app.add_template_global(site_url)
     app.add_template_global(live_url)
     app.add_template_global(queue_position)
     app.add_template_filter(format_seconds, "seconds")
+    app.context_processor(lambda: {"redis_down": redis_down})
+
+
+def user_can(project, action: str) -> bool:
+    """In templates: may the current user do `action` ("deploy", "manage") on the project?"""
+    return can(current_user, project, action)
 
 
 def format_seconds(value: float) -> str:

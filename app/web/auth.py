@@ -1,10 +1,20 @@
 """First-run setup, login and logout."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import login_required, login_user, logout_user
 from sqlalchemy import select
 
-from app.extensions import db
+from app.extensions import db, limiter
 from app.models import User
 from app.web.forms import LoginForm, SetupForm
 
@@ -33,6 +43,7 @@ def setup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     """Log in with a username and password."""
     if not has_users():
@@ -41,6 +52,7 @@ def login():
     if form.validate_on_submit():
         user = db.session.scalar(select(User).filter_by(username=form.username.data.strip()))
         if user and user.check_password(form.password.data):
+            session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors = ["Wrong username or password."]

@@ -11,6 +11,7 @@ from flask import (
 )
 from sqlalchemy import func, select
 
+from app.access import deployment_or_404
 from app.deploys import cancel_deployment
 from app.extensions import db
 from app.models import Deployment, LogLine
@@ -19,8 +20,8 @@ from app.promotion import promote as promote_deployment
 bp = Blueprint("deployments", __name__)
 
 
-def get_deployment(deployment_id: int) -> Deployment:
-    return db.get_or_404(Deployment, deployment_id)
+def get_deployment(deployment_id: int, action: str = "view") -> Deployment:
+    return deployment_or_404(deployment_id, action)
 
 
 def last_seq(deployment_id: int) -> int:
@@ -46,7 +47,7 @@ def _summary(d: Deployment, announce: bool):
 @bp.post("/deployments/<int:deployment_id>/cancel")
 def cancel(deployment_id: int):
     """Cancel a deployment from its card."""
-    d = get_deployment(deployment_id)
+    d = get_deployment(deployment_id, "deploy")
     cancel_deployment(d)
     if not request.headers.get("HX-Request"):
         return redirect(url_for("projects.show", project_id=d.project_id))
@@ -59,7 +60,7 @@ def promote(deployment_id: int):
     """Make a deployed build live from its card; the list re-renders with the new live one."""
     from app.web.projects import show
 
-    d = get_deployment(deployment_id)
+    d = get_deployment(deployment_id, "deploy")
     refused = promote_deployment(d)
     if refused:
         flash(refused, "error")
