@@ -6,6 +6,7 @@ running and nothing stays 'building'.
 """
 
 import logging
+import sys
 
 from huey.consumer import Consumer
 
@@ -13,6 +14,7 @@ from app.pipeline import reaper
 from app.pipeline.run import SHUTDOWN
 from app.runners import RunnerUnavailable, docker_answers, runner_kind
 from app.runners.local import bwrap_works
+from app.secrets import SecretsKeyError
 from app.tasks import flask_app, huey
 
 
@@ -42,7 +44,10 @@ def _describe_runner(config) -> str:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = flask_app()
+    try:
+        app = flask_app()
+    except SecretsKeyError as exc:
+        sys.exit(f"Slipway's consumer cannot start: {exc}")
     log = logging.getLogger("slipway.consumer")
     with app.app_context():
         log.info(

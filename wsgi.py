@@ -6,6 +6,12 @@ from gevent import monkey
 # on cooperative sockets and sleeps to hold many viewers on one worker.
 monkey.patch_all()
 
-from app import create_app  # noqa: E402
+import sys  # noqa: E402
 
-app = create_app()
+from app import create_app  # noqa: E402
+from app.secrets import SecretsKeyError  # noqa: E402
+
+try:
+    app = create_app()
+except SecretsKeyError as exc:  # a sentence, not a traceback, for the one setting people miss
+    sys.exit(f"Slipway cannot start: {exc}")

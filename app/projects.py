@@ -23,8 +23,9 @@ EDITABLE = (
     "hold_risky_deploys",
     "keep_deployments",
     "public_url",
+    "private_previews",
 )
-BOOLEAN = ("build_network", "spa_fallback", "hold_risky_deploys")
+BOOLEAN = ("build_network", "spa_fallback", "hold_risky_deploys", "private_previews")
 INTEGER = {"keep_deployments": (1, 1000)}
 _SCP_URL = re.compile(r"^[\w.-]+@[\w.-]+:[^\s]+$")
 _URL_SCHEMES = ("https://", "http://", "ssh://", "git://", "file://")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask import Response, current_app, g, redirect, request
 from werkzeug.wsgi import wrap_file
 
-from app import site_rules
+from app import previews, site_rules
 from app.extensions import db
 from app.models import Deployment, Project, Status
 from app.storage import StorageError, make_storage
@@ -68,13 +68,19 @@ def serve_site_request():
     if address is None:
         return None
     g.site_request = True  # no dashboard headers, no login
+    if request.path == previews.HANDOFF_PATH:
+        return _handoff(address)
     try:
         site = _site_for(address)
     except StorageError as exc:
         current_app.logger.warning("site %s: %s", request.host, exc)
         return _plain(503, "This site's storage cannot be reached right now; try again shortly.")
     if site is None:
-        return _plain(404, f"No deployment is live at this address ({request.host}).")
+        return _plain(
+            404,
+            f"No deployment is live at this address ({request.host}). A private preview "
+            "opens from the Slipway dashboard.",
+        )
     if request.method not in ("GET", "HEAD"):
         return _plain(405, "Sites accept GET and HEAD only.")
     response = _answer(site, request.path)
@@ -105,10 +111,18 @@ def _site_for(address: SiteAddress) -> Site | None:
             return None
         if deployment.status != Status.DEPLOYED or deployment.pruned_at is not None:
             return None
+        if not previews.allowed(project):
+            return None  # the same answer as for no deployment at all
     manifest = make_storage(current_app.config).manifest(deployment_id)
     if manifest is None:
         return None  # not completely published: never serve part of a deployment
     return Site(deployment_id, manifest, bool(project.spa_fallback))
+
+
+def _handoff(address: SiteAddress):
+    project = db.session.query(Project).filter_by(slug=address.slug).first()
+    accepted = previews.accept_handoff(project) if project and address.deployment_id else None
+    return accepted or _plain(404, "This link has expired; open the preview from the dashboard.")
 
 
 def _answer(site: Site, path: str) -> Response:

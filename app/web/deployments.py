@@ -9,13 +9,16 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.access import deployment_or_404
 from app.deploys import cancel_deployment
 from app.extensions import db
 from app.models import Deployment, LogLine
+from app.previews import handoff_url
 from app.promotion import promote as promote_deployment
+from app.sites import site_url
 
 bp = Blueprint("deployments", __name__)
 
@@ -53,6 +56,16 @@ def cancel(deployment_id: int):
         return redirect(url_for("projects.show", project_id=d.project_id))
     db.session.expire_all()
     return _summary(get_deployment(deployment_id), announce=True)
+
+
+@bp.get("/deployments/<int:deployment_id>/open")
+def open_preview(deployment_id: int):
+    """Open a deployment's own address; a private preview gets a one-minute login link."""
+    d = get_deployment(deployment_id)
+    address = site_url(d.project.slug, d.id)
+    if d.project.private_previews:
+        address = handoff_url(address, current_user, d.project)
+    return redirect(address)
 
 
 @bp.post("/deployments/<int:deployment_id>/promote")

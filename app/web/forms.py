@@ -33,6 +33,7 @@ class ProjectForm(FlaskForm):
     hold_risky_deploys = BooleanField(
         "Hold back a deploy that loses index.html or most of the live files", default=True
     )
+    private_previews = BooleanField("Private previews: only members may open d<id>-- addresses")
     keep_deployments = StringField("Deployments to keep")
     public_url = StringField("Public URL")
 
@@ -43,6 +44,7 @@ class ProjectForm(FlaskForm):
                 "build_network",
                 "spa_fallback",
                 "hold_risky_deploys",
+                "private_previews",
                 "keep_deployments",
                 "public_url",
                 "name",
