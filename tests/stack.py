@@ -206,32 +206,21 @@ class Stack:
         )
 
 
+def redis_service(base: Path, port: int) -> Service:
+    """A redis-server on loopback that keeps nothing on disk: a restart empties it."""
+    from tests.conftest import require_tool
+
+    argv = [require_tool("redis-server"), "--port", str(port), "--bind", "127.0.0.1"]
+    argv += ["--save", "", "--appendonly", "no", "--dir", str(base)]
+    base.mkdir(parents=True, exist_ok=True)
+    return Service("redis", argv, dict(os.environ), base)
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     """A throwaway redis-server on a free loopback port."""
-    from tests.conftest import require_tool
-
-    server = require_tool("redis-server")
     port = free_port()
-    base = tmp_path_factory.mktemp("redis")
-    service = Service(
-        "redis",
-        [
-            server,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(base),
-        ],
-        dict(os.environ),
-        base,
-    ).start()
+    service = redis_service(tmp_path_factory.mktemp("redis"), port).start()
     wait_for_port(port)
     yield f"redis://127.0.0.1:{port}/0"
     service.stop()
