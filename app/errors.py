@@ -1,6 +1,6 @@
 """Failures of the parts Slipway depends on, answered in words instead of a traceback."""
 
-from flask import current_app, render_template
+from flask import current_app, url_for
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -24,11 +24,17 @@ def database_unavailable(exc):
     db.session.rollback()
     if is_api_request():
         return {"error": DATABASE_DOWN}, 503, {"Retry-After": "10"}
-    return render_template("errors/unavailable.html", message=DATABASE_DOWN), 503
+    # Straight from the Jinja environment: context processors (the current
+    # user among them) would ask the database that just failed.
+    page = current_app.jinja_env.get_template("errors/unavailable.html")
+    return page.render(
+        message=DATABASE_DOWN, stylesheet=url_for("static", filename="css/app.css")
+    ), 503
 
 
 def too_many_requests(exc):
     message = f"Too many attempts ({exc.description}); wait a minute and try again."
     if is_api_request():
         return {"error": message}, 429
-    return render_template("errors/unavailable.html", message=message), 429
+    page = current_app.jinja_env.get_template("errors/unavailable.html")
+    return page.render(message=message, stylesheet=url_for("static", filename="css/app.css")), 429

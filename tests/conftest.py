@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from flask import g
 
 # The queue and config read the environment at import: point them at a
 # throwaway directory before anything from the app is imported.
@@ -63,6 +64,14 @@ def running_app(data_dir: Path, **overrides):
     from flask_migrate import upgrade
 
     app = create_app(make_config(data_dir, **overrides))
+
+    @app.teardown_request
+    def forget_request_globals(_exc):
+        # Test requests share the app context pushed below, and with it `g`:
+        # without this, one request's user or token would answer for the next.
+        for name in list(g):
+            g.pop(name)
+
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         yield app
