@@ -43,14 +43,18 @@ def can(user: User, project: Project, action: str) -> bool:
     return role_of(user, project) in ALLOWED[action]
 
 
+# Ids past this cannot exist (and some databases refuse to even look them up).
+MAX_ID = 2**31 - 1
+
+
 def project_or_404(project_id: int, action: str = "view") -> Project:
-    project = db.session.get(Project, project_id)
+    project = db.session.get(Project, project_id) if 0 < project_id <= MAX_ID else None
     _check(project, action, f"Project {project_id} not found.")
     return project
 
 
 def deployment_or_404(deployment_id: int, action: str = "view") -> Deployment:
-    deployment = db.session.get(Deployment, deployment_id)
+    deployment = db.session.get(Deployment, deployment_id) if 0 < deployment_id <= MAX_ID else None
     _check(
         deployment.project if deployment else None,
         action,

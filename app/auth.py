@@ -7,7 +7,7 @@ from app.extensions import csrf, db, login_manager
 from app.models import ApiToken, User
 from app.models.user import utcnow
 
-PUBLIC_ENDPOINTS = {"auth.setup", "auth.login", "static"}
+PUBLIC_ENDPOINTS = {"auth.setup", "auth.login", "static", "api.openapi"}
 
 
 def init_app(app) -> None:

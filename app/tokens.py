@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.access import project_or_404
+from app.access import MAX_ID, project_or_404
 from app.extensions import db
 from app.models import ApiToken, User
 from app.models.user import utcnow
@@ -56,7 +56,7 @@ def tokens_of(user: User) -> list[ApiToken]:
 
 
 def revoke(user: User, token_id: int) -> bool:
-    token = db.session.get(ApiToken, token_id)
+    token = db.session.get(ApiToken, token_id) if 0 < token_id <= MAX_ID else None
     if token is None or token.user_id != user.id or token.revoked_at is not None:
         return False
     token.revoked_at = utcnow()

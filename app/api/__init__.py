@@ -39,4 +39,4 @@ def error(message: str, status: int, **extra):
     return response
 
 
-from app.api import access, deployments, projects  # noqa: E402,F401  (routes register on bp)
+from app.api import access, deployments, openapi, projects  # noqa: E402,F401  (routes register on bp)
