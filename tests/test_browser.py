@@ -56,8 +56,19 @@ def page(tmp_path):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1200, "height": 860})
-        yield context.new_page()
+        page = context.new_page()
+        # The dashboard's Content-Security-Policy forbids inline scripts and
+        # styles: anything it blocks is a bug, reported in the console.
+        blocked = []
+        page.on(
+            "console",
+            lambda message: (
+                blocked.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
+        yield page
         browser.close()
+        assert blocked == [], blocked
 
 
 @pytest.fixture
