@@ -7,7 +7,15 @@ from app.extensions import csrf, db, login_manager
 from app.models import ApiToken, User
 from app.models.user import utcnow
 
-PUBLIC_ENDPOINTS = {"auth.setup", "auth.login", "static", "api.openapi"}
+# Hooks prove who calls them with signatures or secret URLs, not with logins.
+PUBLIC_ENDPOINTS = {
+    "auth.setup",
+    "auth.login",
+    "static",
+    "api.openapi",
+    "hooks.push",
+    "hooks.deploy_hook",
+}
 
 
 def init_app(app) -> None:

@@ -69,6 +69,11 @@ class Config:
     CACHE_MAX_BYTES = _env_int("CACHE_MAX_BYTES", 10 * 1024**3)
     CACHE_MAX_AGE_DAYS = _env_int("CACHE_MAX_AGE_DAYS", 7)
     CACHE_REMOTE_DIR = os.environ.get("CACHE_REMOTE_DIR") or None
+    # GitHub's API; https://HOST/api/v3 for GitHub Enterprise Server.
+    GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com")
+    # Where Git hosts send push notifications: this dashboard's public address
+    # (shown with the webhook secret on each project's settings page).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
     SITES_DOMAIN = os.environ.get("SITES_DOMAIN", "localhost:5000")
     # Sites live in STORAGE_DIR unless STORAGE_URL names an S3-compatible bucket:
     # s3://BUCKET/PREFIX?endpoint=URL&region=NAME&addressing=path|virtual

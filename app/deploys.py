@@ -9,7 +9,7 @@ from app.logs import LogWriter, connect_redis
 from app.models import Deployment, Project, Status
 from app.models.deployment import ACTIVE
 from app.models.user import utcnow
-from app.pipeline import git, state
+from app.pipeline import state
 from app.projects import ValidationError, check_branch
 
 
@@ -19,30 +19,74 @@ class QueueFull(Exception):
     retry_after = 30
 
 
-def start_deployment(project: Project, branch: str | None = None) -> Deployment:
+def start_deployment(
+    project: Project, branch: str | None = None, head=None, trigger: str = "manual"
+) -> Deployment:
     """Resolve the branch head, record a queued deployment and enqueue it.
 
-    Raises ValidationError for a bad branch name, git.RepoError when the
-    repository or branch cannot be read, and QueueFull past MAX_QUEUED; nothing
-    is stored then. The row is committed before the task is enqueued, so a
-    broker that is down loses nothing: `enqueue_warning` says so and the
-    dispatcher enqueues it once the broker is back.
+    `head` (a github.Head) skips the lookup when a push notification named the
+    commit already. Raises ValidationError for a bad branch name, RepoError
+    when the repository or branch cannot be read, and QueueFull past
+    MAX_QUEUED; nothing is stored then. The row is committed before the task is
+    enqueued, so a broker that is down loses nothing: `enqueue_warning` says so
+    and the dispatcher enqueues it once the broker is back.
     """
+    from app.repos import resolve_head
+
     branch = branch or project.branch
     problem = check_branch(branch)
     if problem:
         raise ValidationError({"branch": problem})
     _check_queue_room()
-    sha = git.resolve_branch(project.repo_url, branch)
+    head = head or resolve_head(project, branch)
     deployment = Deployment(
-        project=project, branch=branch, commit_sha=sha, status=Status.QUEUED, dispatched_at=utcnow()
+        project=project,
+        branch=branch,
+        commit_sha=head.sha,
+        commit_message=head.message,
+        commit_author=head.author,
+        status=Status.QUEUED,
+        dispatched_at=utcnow(),
+        trigger=trigger,
     )
     db.session.add(deployment)
     db.session.flush()
-    audit.record(project, "deploy_started", commit=False, deployment=deployment.id, branch=branch)
+    audit.record(
+        project,
+        "deploy_started",
+        commit=False,
+        deployment=deployment.id,
+        branch=branch,
+        via=trigger,
+    )
     db.session.commit()
+    if project.supersede:
+        supersede_older(deployment)
     deployment.enqueue_warning = enqueue(deployment)
     return deployment
+
+
+def supersede_older(newer: Deployment) -> list[int]:
+    """Cancel the queued and running deployments of the same branch that `newer` replaces."""
+    older = db.session.scalars(
+        select(Deployment).where(
+            Deployment.project_id == newer.project_id,
+            Deployment.branch == newer.branch,
+            Deployment.id < newer.id,
+            Deployment.status.in_(list(ACTIVE)),
+        )
+    ).all()
+    stopped = []
+    for deployment in older:
+        message = f"Superseded by deployment #{newer.id} of the same branch."
+        if state.cancel_queued(deployment.id, message=message, superseded_by=newer.id):
+            _log_cancelled(deployment.id, message)
+        elif state.request_cancel(deployment.id, superseded_by=newer.id):
+            pass  # its worker stops it and records why (app/pipeline/run.py)
+        else:
+            continue
+        stopped.append(deployment.id)
+    return stopped
 
 
 def _check_queue_room() -> None:
@@ -78,14 +122,18 @@ def enqueue(deployment: Deployment) -> str | None:
 def cancel_deployment(deployment: Deployment) -> bool:
     """Stop a deployment; False when it had already ended."""
     if state.cancel_queued(deployment.id):
-        log = LogWriter(deployment.id, redis=connect_redis(current_app.config["REDIS_URL"]))
-        log.system("Cancelled before the build started.")
-        log.status(Status.CANCELLED, None, "cancelled")
-        log.close(expire_after=current_app.config["LOG_STREAM_TTL"])
+        _log_cancelled(deployment.id, "Cancelled before the build started.")
     elif not state.request_cancel(deployment.id):
         return False
     audit.record(deployment.project_id, "deploy_cancelled", deployment=deployment.id)
     return True
+
+
+def _log_cancelled(deployment_id: int, message: str) -> None:
+    log = LogWriter(deployment_id, redis=connect_redis(current_app.config["REDIS_URL"]))
+    log.system(message)
+    log.status(Status.CANCELLED, None, "cancelled")
+    log.close(expire_after=current_app.config["LOG_STREAM_TTL"])
 
 
 def is_building(project: Project) -> bool:

@@ -24,9 +24,20 @@ EDITABLE = (
     "keep_deployments",
     "public_url",
     "private_previews",
+    "preview_branches",
+    "supersede",
+    "commit_statuses",
 )
-BOOLEAN = ("build_network", "spa_fallback", "hold_risky_deploys", "private_previews")
+BOOLEAN = (
+    "build_network",
+    "spa_fallback",
+    "hold_risky_deploys",
+    "private_previews",
+    "supersede",
+    "commit_statuses",
+)
 INTEGER = {"keep_deployments": (1, 1000)}
+KEEP_EMPTY = ("preview_branches",)  # "" means "no branch", not "the default"
 _SCP_URL = re.compile(r"^[\w.-]+@[\w.-]+:[^\s]+$")
 _URL_SCHEMES = ("https://", "http://", "ssh://", "git://", "file://")
 _BRANCH = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)(?!/)[\w./-]+(?<![./])$")
@@ -41,6 +52,7 @@ _LIMITS = {
     "output_dir": 255,
     "node_version": 20,
     "public_url": 255,
+    "preview_branches": 255,
 }
 _PUBLIC_URL = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?(/[\w./~-]*)?$", re.IGNORECASE)
 
@@ -107,6 +119,8 @@ def clean(data: dict, partial: bool) -> dict:
                 values[key] = number
         elif value is not None and not isinstance(value, str):
             errors[key] = "Must be a string."
+        elif key in KEEP_EMPTY:
+            values[key] = (value or "").strip()
         else:
             values[key] = (value or "").strip() or None
     if not partial:

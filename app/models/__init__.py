@@ -1,5 +1,6 @@
 from app.models.access import AuditEvent, ProjectMember, Role
 from app.models.deployment import Deployment, LogLine, Status
+from app.models.hooks import Connection, DeployHook, WebhookDelivery
 from app.models.project import Project
 from app.models.user import ApiToken, User
 from app.models.variable import Target, Variable
@@ -7,6 +8,8 @@ from app.models.variable import Target, Variable
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "Connection",
+    "DeployHook",
     "Deployment",
     "LogLine",
     "Project",
@@ -16,4 +19,5 @@ __all__ = [
     "Target",
     "User",
     "Variable",
+    "WebhookDelivery",
 ]

@@ -67,6 +67,10 @@ class Deployment(db.Model):
     commit_message = db.Column(db.Text)
     commit_author = db.Column(db.String(255))
     task_id = db.Column(db.String(64))
+    # What started it: "manual" (button or API), "push" (a webhook), "hook" (a deploy hook).
+    trigger = db.Column(db.String(20), nullable=False, default="manual", server_default="manual")
+    # The newer deployment of the same branch that cancelled this one.
+    superseded_by = db.Column(db.Integer)
     # When a task last took charge of this queued deployment; the dispatcher
     # re-enqueues queued deployments no task has touched for a while.
     dispatched_at = db.Column(db.DateTime)

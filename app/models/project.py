@@ -44,6 +44,23 @@ class Project(db.Model):
     private_previews = db.Column(
         db.Boolean, nullable=False, default=False, server_default=db.false()
     )
+    # Where the repository lives, when Slipway knows its host: "github" for
+    # imported repositories (branch heads and commit statuses go through the API).
+    git_provider = db.Column(db.String(20))
+    repo_full_name = db.Column(db.String(200))  # owner/name on the host
+    is_private = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    connection_id = db.Column(db.Integer, db.ForeignKey("connection.id", ondelete="SET NULL"))
+    # A token for cloning from any host (encrypted); a GitHub project without
+    # one uses its connection's token.
+    git_token = db.Column(db.Text)
+    # Verifies push notifications (encrypted: HMAC needs the value itself).
+    webhook_secret = db.Column(db.Text)
+    # Which other branches build previews on push: "*" all, "" none, or
+    # comma-separated patterns like "feature/*, release-*".
+    preview_branches = db.Column(db.String(255), nullable=False, default="*", server_default="*")
+    # A new deploy of a branch cancels older queued and running ones of it.
+    supersede = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
+    commit_statuses = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     # Points at the deployment served at <slug>.<SITES_DOMAIN>; swapping this
     # one column is what makes a deploy (or a rollback) atomic.
@@ -81,6 +98,12 @@ class Project(db.Model):
             "keep_deployments",
             "public_url",
             "private_previews",
+            "git_provider",
+            "repo_full_name",
+            "is_private",
+            "preview_branches",
+            "supersede",
+            "commit_statuses",
             "live_deployment_id",
         )
         data = {field: getattr(self, field) for field in fields}

@@ -8,8 +8,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 
-from app import variables
+from app import repos, statuses, variables
 from app.extensions import db
 from app.logs import LogWriter, connect_redis
 from app.models import Deployment, Project, Status
@@ -56,6 +57,7 @@ class Build:
         self.cache_outcome: str | None = None  # "hit" or "miss" once install ran
         self.go_live = False  # decided by the upload step's review
         self.variables: dict[str, str] = {}  # the project's, read when the pipeline starts
+        self.git_auth = None  # credentials for the clone, when the repository needs them
         self.held_reason: str | None = None
 
     def output_line(self, stream: str, text: str) -> None:
@@ -97,6 +99,11 @@ def _run_guarded(build: Build) -> tuple[Status, str | None, str | None]:
                 "worker_stopped",
                 ("The worker was stopped during the build. Deploy again."),
             )
+        newer = db.session.scalar(
+            select(Deployment.superseded_by).where(Deployment.id == build.deployment_id)
+        )
+        if newer:
+            return Status.CANCELLED, "superseded", f"Superseded by deployment #{newer}."
         return Status.CANCELLED, "cancelled", "Cancelled by a user."
     except StepFailed as exc:
         return Status.FAILED, exc.code, exc.message
@@ -126,6 +133,7 @@ def _finish(build: Build, status: Status, code: str | None, message: str | None)
             )
         if deployed:
             _after_deploy(build, previous_live)
+        statuses.report(db.session.get(Deployment, build.deployment_id), status, build.log)
         build.log.status(status, None, code)
     build.log.close(expire_after=build.config["LOG_STREAM_TTL"])
 
@@ -158,7 +166,8 @@ def _after_deploy(build: Build, previous_live: int | None) -> None:
 
 
 def _pipeline(build: Build) -> None:
-    _load_variables(build)
+    _load_secrets(build)
+    statuses.report(db.session.get(Deployment, build.deployment_id), Status.CLONING, build.log)
     _header(build)
     with step(build, "clone"):
         git.clone(
@@ -169,6 +178,7 @@ def _pipeline(build: Build) -> None:
             timeout=build.config["CLONE_TIMEOUT"],
             on_line=build.output_line,
             cancel=build.cancel,
+            auth=build.git_auth,
         )
         _record_commit(build)
     plan = detect(build.checkout, build.project)
@@ -196,15 +206,18 @@ def _pipeline(build: Build) -> None:
             raise Cancelled()
 
 
-def _load_variables(build: Build) -> None:
-    """Give the build its variables, and mask every secret of the project from here on."""
+def _load_secrets(build: Build) -> None:
+    """Variables for the build, credentials for the clone; mask every secret from here on."""
     production = build.branch == build.project.branch
     try:
         build.variables, _ = variables.build_environment(build.project.id, production)
         secrets = variables.all_secret_values(build.project.id)
+        build.git_auth = repos.auth_for(build.project)
+        webhook_secret = repos.webhook_secret(build.project)
     except SecretsKeyError as exc:
         raise StepFailed("secrets_unreadable", str(exc)) from exc
-    build.log.mask = Masker(secrets)
+    extra = [build.git_auth.token] if build.git_auth else []
+    build.log.mask = Masker(secrets + extra + ([webhook_secret] if webhook_secret else []))
     if build.variables:
         names = ", ".join(sorted(build.variables))
         kind = "production" if production else "preview"

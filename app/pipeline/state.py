@@ -138,21 +138,26 @@ def finish(
     return changed
 
 
-def cancel_queued(deployment_id: int) -> bool:
+def cancel_queued(
+    deployment_id: int,
+    message: str = "Cancelled before the build started.",
+    superseded_by: int | None = None,
+) -> bool:
     """Cancel a deployment that no worker has started."""
     return _transition(
         deployment_id,
         [Status.QUEUED],
         status=Status.CANCELLED,
-        error_code="cancelled",
-        error_message="Cancelled before the build started.",
+        error_code="superseded" if superseded_by else "cancelled",
+        error_message=message,
         finished_at=utcnow(),
+        superseded_by=superseded_by,
     )
 
 
-def request_cancel(deployment_id: int) -> bool:
+def request_cancel(deployment_id: int, superseded_by: int | None = None) -> bool:
     """Ask the worker running a deployment to stop it."""
-    return _transition(deployment_id, RUNNING, cancel_requested=True)
+    return _transition(deployment_id, RUNNING, cancel_requested=True, superseded_by=superseded_by)
 
 
 def promote(deployment: Deployment) -> bool:

@@ -9,13 +9,15 @@ from app.sites import live_url, site_url
 
 
 def register(app) -> None:
-    from app.web import admin, auth, deployments, project_access, projects
+    from app.web import admin, auth, deployments, github, hooks, project_access, projects
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(projects.bp)
     app.register_blueprint(project_access.bp)
     app.register_blueprint(deployments.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(hooks.bp)
+    app.register_blueprint(github.bp)
     app.add_template_global(user_can, "can")
     app.add_template_global(site_url)
     app.add_template_global(live_url)

@@ -35,6 +35,11 @@ class ProjectForm(FlaskForm):
     )
     private_previews = BooleanField("Private previews: only members may open d<id>-- addresses")
     keep_deployments = StringField("Deployments to keep")
+    preview_branches = StringField("Branches that deploy previews on push", default="*")
+    supersede = BooleanField(
+        "A new deploy of a branch cancels its older queued and running ones", default=True
+    )
+    commit_statuses = BooleanField("Report deployments as commit statuses on GitHub", default=True)
     public_url = StringField("Public URL")
 
     def values(self) -> dict:
@@ -46,6 +51,9 @@ class ProjectForm(FlaskForm):
                 "hold_risky_deploys",
                 "private_previews",
                 "keep_deployments",
+                "preview_branches",
+                "supersede",
+                "commit_statuses",
                 "public_url",
                 "name",
                 "repo_url",
