@@ -26,7 +26,7 @@ from tests.sites import node_site  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 # Encrypts secret variables in tests; a fixed value so stacks and apps agree.
 TEST_SECRETS_KEY = "Hc7yTqu3eKkq6x8Xv7zRr0yL2p9mW4sB1nD5fG8hJ0k="
-pytest_plugins = ["tests.stack", "tests.docker_support", "tests.s3"]
+pytest_plugins = ["tests.stack", "tests.docker_support", "tests.s3", "tests.git_hosts"]
 
 
 def require_tool(name: str) -> str:
