@@ -392,3 +392,15 @@ def test_rolling_back_is_a_pointer_swap_visible_at_once(stack, make_repo):
     assert stack.site(project["slug"]).text == "v1\n"
     assert stack.api("POST", f"/deployments/{second['id']}/promote").status_code == 200
     assert stack.site(project["slug"]).text == "v2\n"
+
+
+def test_a_newer_deploy_of_a_branch_supersedes_the_running_one(stack, make_repo):
+    project, running, sleep = start_endless_build(stack, make_repo)
+    newer = stack.deploy(project["id"])["deployment_id"]
+    stopped = stack.wait(running, timeout=30)
+    assert stopped["status"] == "cancelled" and stopped["error"] == "superseded"
+    assert stopped["error_message"] == f"Superseded by deployment #{newer}."
+    assert not processes_matching(f"sleep {sleep}")
+    assert stack.wait(newer, until={"building"}, timeout=60)["status"] == "building"
+    stack.api("POST", f"/deployments/{newer}/cancel")
+    assert stack.wait(newer, timeout=30)["status"] == "cancelled"
