@@ -1,5 +1,7 @@
 """Endpoints Git hosts and other services call without a login: push notifications, deploy hooks."""
 
+import hashlib
+
 from flask import Blueprint, current_app, jsonify, request
 
 from app import audit
@@ -72,8 +74,6 @@ def _delivery_id(provider: str, body: bytes) -> str:
     for header in DELIVERY_HEADERS[provider]:
         if request.headers.get(header):
             return request.headers[header][:100]
-    import hashlib
-
     return "body-" + hashlib.sha256(body).hexdigest()[:40]  # the same body is the same delivery
 
 
