@@ -15,6 +15,8 @@ PUBLIC_ENDPOINTS = {
     "api.openapi",
     "hooks.push",
     "hooks.deploy_hook",
+    "ops.healthz",  # for load balancers and orchestrators; names no secret
+    "ops.metrics",  # keep it off the public network, as with any exporter
 }
 
 

@@ -10,6 +10,7 @@ from app.api.serialize import deployment_json
 from app.deploys import cancel_deployment
 from app.extensions import db
 from app.logs import follow, live_redis, read_from_db
+from app.metrics import sse_clients
 from app.models import Deployment
 from app.promotion import promote as promote_deployment
 
@@ -79,15 +80,19 @@ def events(deployment_id: int):
 
 
 def _event_stream(deployment_id: int, after: int, only_status: bool, heartbeat: int):
-    yield "retry: 2000\n\n"
-    for event in follow(deployment_id, after, redis=live_redis(), idle=heartbeat):
-        if event is None:
-            yield ": heartbeat\n\n"
-        elif event.is_status:
-            yield f"id: {event.seq}\nevent: status\ndata: {event.text}\n\n"
-        elif not only_status:
-            yield f"id: {event.seq}\nevent: log\ndata: {json.dumps(event.to_dict())}\n\n"
-    yield "event: end\ndata: {}\n\n"
+    sse_clients.inc()
+    try:
+        yield "retry: 2000\n\n"
+        for event in follow(deployment_id, after, redis=live_redis(), idle=heartbeat):
+            if event is None:
+                yield ": heartbeat\n\n"
+            elif event.is_status:
+                yield f"id: {event.seq}\nevent: status\ndata: {event.text}\n\n"
+            elif not only_status:
+                yield f"id: {event.seq}\nevent: log\ndata: {json.dumps(event.to_dict())}\n\n"
+        yield "event: end\ndata: {}\n\n"
+    finally:
+        sse_clients.dec()  # also when the viewer goes away mid-stream
 
 
 def _int_arg(name: str, default: int) -> int:

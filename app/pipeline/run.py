@@ -187,6 +187,9 @@ def _pipeline(build: Build) -> None:
     _advance(build, Status.BUILDING, "install")
     with step(build, "install"):
         from_cache = caching.install(build, plan)
+    if build.cache_outcome:
+        detected = dict(db.session.get(Deployment, build.deployment_id).detected or {})
+        _save(build, detected={**detected, "cache": build.cache_outcome})
     with step(build, "build"):
         if plan.build_command:
             _build(build, plan, from_cache)

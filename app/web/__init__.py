@@ -9,7 +9,7 @@ from app.sites import live_url, site_url
 
 
 def register(app) -> None:
-    from app.web import admin, auth, deployments, github, hooks, project_access, projects
+    from app.web import admin, auth, deployments, github, hooks, ops, project_access, projects
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(projects.bp)
@@ -18,6 +18,7 @@ def register(app) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(hooks.bp)
     app.register_blueprint(github.bp)
+    app.register_blueprint(ops.bp)
     app.add_template_global(user_can, "can")
     app.add_template_global(site_url)
     app.add_template_global(live_url)
