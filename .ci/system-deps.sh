@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the test suite uses, when it is missing: git, Redis, Chromium
 # (driven by Playwright), bubblewrap (the local build sandbox), and Docker
-# (the container runner), whose daemon is started when none answers.
+# (the container runner), whose daemon is started when none answers, and
+# docker-compose (to validate compose.yaml).
 set -euo pipefail
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -20,6 +21,7 @@ command -v bwrap >/dev/null || missing+=(bubblewrap)
 command -v pgrep >/dev/null || missing+=(procps)
 command -v setpriv >/dev/null || missing+=(util-linux)
 command -v dockerd >/dev/null || missing+=(docker.io)
+command -v docker-compose >/dev/null || missing+=(docker-compose)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$sudo" = unavailable ]; then
