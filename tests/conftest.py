@@ -26,7 +26,13 @@ from tests.sites import node_site  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 # Encrypts secret variables in tests; a fixed value so stacks and apps agree.
 TEST_SECRETS_KEY = "Hc7yTqu3eKkq6x8Xv7zRr0yL2p9mW4sB1nD5fG8hJ0k="
-pytest_plugins = ["tests.stack", "tests.docker_support", "tests.s3", "tests.git_hosts"]
+pytest_plugins = [
+    "tests.stack",
+    "tests.docker_support",
+    "tests.s3",
+    "tests.git_hosts",
+    "tests.postgres",
+]
 
 
 def require_tool(name: str) -> str:
@@ -40,6 +46,15 @@ def require_tool(name: str) -> str:
     pytest.skip(message)
 
 
+def database_url(data_dir: Path) -> str:
+    """SQLite in data_dir, or a new PostgreSQL database with SLIPWAY_TEST_DATABASE=postgresql."""
+    from tests.postgres import ON_POSTGRES, postgres_database
+
+    if ON_POSTGRES:
+        return postgres_database()
+    return f"sqlite:///{data_dir / 'slipway.db'}"
+
+
 def make_config(data_dir: Path, **overrides) -> type:
     """A Config whose every path lives under data_dir."""
     values = {
@@ -47,7 +62,8 @@ def make_config(data_dir: Path, **overrides) -> type:
         "DATA_DIR": data_dir,
         "SECRET_KEY": "test-secret",
         "SECRETS_KEY": TEST_SECRETS_KEY,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'slipway.db'}",
+        "SQLALCHEMY_DATABASE_URI": overrides.pop("SQLALCHEMY_DATABASE_URI", None)
+        or database_url(data_dir),
         "STORAGE_DIR": data_dir / "sites",
         "BUILDS_DIR": data_dir / "builds",
         "CACHE_DIR": data_dir / "cache",

@@ -72,6 +72,13 @@ class Service:
         return self.log_path.read_text(errors="replace")
 
 
+def _database_env() -> dict[str, str]:
+    """SQLite in the data directory, or a PostgreSQL database of its own (tests/postgres.py)."""
+    from tests.postgres import ON_POSTGRES, postgres_database
+
+    return {"DATABASE_URL": postgres_database()} if ON_POSTGRES else {}
+
+
 class Stack:
     """gunicorn (gevent) + one Huey consumer over one data directory."""
 
@@ -93,6 +100,7 @@ class Stack:
             "BUILD_RUNNER": runner,
             "PYTHONUNBUFFERED": "1",
             **({"REDIS_URL": redis_url} if redis_url else {}),
+            **_database_env(),
             **{k: str(v) for k, v in env.items()},
         }
         self.base_url = f"http://127.0.0.1:{self.port}"

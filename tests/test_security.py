@@ -10,6 +10,7 @@ from app.models import Deployment, Project, Status, User
 from app.models.user import utcnow
 from app.pipeline import dispatch
 from tests.conftest import running_app
+from tests.postgres import drop_database
 from tests.sites import script_site
 from tests.test_web import login, page_csrf
 
@@ -95,11 +96,14 @@ def test_past_the_queue_cap_deploys_answer_429_and_the_page_says_why(tmp_path, m
 
 def test_a_database_that_goes_away_gets_a_503_not_a_traceback(client, auth, app, admin):
     login(client)
-    db_file = app.config["DATA_DIR"] / "slipway.db"
     db.session.remove()
     db.engine.dispose()
-    db_file.rename(db_file.with_suffix(".moved"))
-    db_file.mkdir()  # nothing can open a database here now
+    if db.engine.dialect.name == "sqlite":
+        db_file = app.config["DATA_DIR"] / "slipway.db"
+        db_file.rename(db_file.with_suffix(".moved"))
+        db_file.mkdir()  # nothing can open a database here now
+    else:
+        drop_database(app.config["SQLALCHEMY_DATABASE_URI"])
     api = client.get("/api/v1/projects", headers=auth)
     assert api.status_code == 503 and "cannot reach its database" in api.json["error"]
     page = client.get("/")
