@@ -103,3 +103,25 @@ def test_a_status_never_moves_backwards_in_the_database(deployment):
     assert state.advance(deployment.id, Status.UPLOADING, "upload")
     assert not state.advance(deployment.id, Status.BUILDING, "build")
     assert reload(deployment).status == Status.UPLOADING
+
+
+def test_simultaneous_claims_respect_the_project_limit(app, deployment):
+    """Eight consumers claim eight deployments of one project at the same instant."""
+    import threading
+
+    ids = [deployment.id] + [add_deployment(deployment.project).id for _ in range(7)]
+    barrier = threading.Barrier(len(ids))
+    outcomes = []
+
+    def claim(deployment_id: int, worker: str) -> None:
+        with app.app_context():
+            barrier.wait()
+            outcomes.append(state.claim(deployment_id, worker, project_limit=1))
+            db.session.remove()
+
+    threads = [threading.Thread(target=claim, args=(i, f"w{i}")) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(o.value for o in outcomes) == ["taken"] + ["wait"] * 7

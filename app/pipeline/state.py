@@ -50,6 +50,7 @@ def claim(
     both see a free slot and both take it.
     """
     conditions = [Deployment.id == deployment_id, Deployment.status == Status.QUEUED]
+    _serialise_claims()
     if project_limit:
         conditions.append(_running(Deployment.project_id) < project_limit)
     if global_limit:
@@ -74,6 +75,22 @@ def claim(
         == Status.QUEUED
     )
     return Claim.WAIT if still_queued else Claim.GONE
+
+
+# Any fixed number: the advisory lock all consumers take to claim one at a time.
+CLAIM_LOCK = 7_301_001
+
+
+def _serialise_claims() -> None:
+    """Make concurrent claims take turns where the database would let them overlap.
+
+    SQLite allows one writer at a time, so the UPDATE below cannot race. On
+    PostgreSQL (read committed) two consumers could both count a free slot and
+    both take it; a transaction-level advisory lock, released at the commit,
+    makes them queue for the few milliseconds a claim takes.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
 
 
 def _running(project_id=None):
