@@ -33,10 +33,12 @@ $(TOOLS): tools/package.json tools/package-lock.json
 	npm ci --prefix tools --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The whole suite twice: on SQLite (the embedded default), then on PostgreSQL.
 test: install
 	bash .ci/system-deps.sh
 	$(MAKE) images NODE_VERSIONS="18 20"
 	$(BIN)/pytest -q -ra
+	SLIPWAY_TEST_DATABASE=postgresql $(BIN)/pytest -q -ra
 
 # Node images for the Docker runner, built from packages (no image registry).
 NODE_VERSIONS ?= 16 18 20 22

@@ -2,7 +2,8 @@
 # Install what the test suite uses, when it is missing: git, Redis, Chromium
 # (driven by Playwright), bubblewrap (the local build sandbox), and Docker
 # (the container runner), whose daemon is started when none answers, and
-# docker-compose (to validate compose.yaml).
+# docker-compose (to validate compose.yaml), and PostgreSQL (the suite runs on it
+# too; the tests start a server of their own).
 set -euo pipefail
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -22,6 +23,7 @@ command -v pgrep >/dev/null || missing+=(procps)
 command -v setpriv >/dev/null || missing+=(util-linux)
 command -v dockerd >/dev/null || missing+=(docker.io)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$sudo" = unavailable ]; then
