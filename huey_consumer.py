@@ -10,12 +10,13 @@ import sys
 
 from huey.consumer import Consumer
 
+from app.housekeeping import Housekeeping
 from app.pipeline import reaper
 from app.pipeline.run import SHUTDOWN
 from app.runners import RunnerUnavailable, docker_answers, runner_kind
 from app.runners.local import bwrap_works
 from app.secrets import SecretsKeyError
-from app.tasks import flask_app, huey
+from app.tasks import build_deployment, flask_app, huey
 
 
 class SlipwayConsumer(Consumer):
@@ -59,6 +60,8 @@ def main() -> None:
         lost = reaper.reap_worker(app.config["WORKER_ID"])
         if lost:
             log.info("marked deployments left by an earlier run as worker_lost: %s", lost)
+    housekeeping = Housekeeping(app, build_deployment, app.config["HOUSEKEEPING_INTERVAL"])
+    housekeeping.start()
     consumer = SlipwayConsumer(
         huey,
         workers=app.config["WORKERS"],
@@ -67,6 +70,7 @@ def main() -> None:
         check_worker_health=True,
     )
     consumer.run()
+    housekeeping.stop()
 
 
 if __name__ == "__main__":

@@ -1,11 +1,9 @@
 """Slipway: turn a Git repository into a live website, on your own servers."""
 
-import hashlib
-
 from flask import Flask
 from sqlalchemy import event
 
-from app.config import ROOT, Config
+from app.config import ROOT, Config, _instance_id
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.secrets import load_key
 
@@ -15,9 +13,8 @@ def create_app(config_class=Config) -> Flask:
         __name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static")
     )
     app.config.from_object(config_class)
-    if not app.config.get("INSTANCE_ID"):
-        uri = app.config["SQLALCHEMY_DATABASE_URI"].encode()
-        app.config["INSTANCE_ID"] = hashlib.sha256(uri).hexdigest()[:12]
+    if not app.config.get("INSTANCE_ID"):  # a test config may leave it out
+        app.config["INSTANCE_ID"] = _instance_id(app.config["SQLALCHEMY_DATABASE_URI"])
     for key in ("DATA_DIR", "STORAGE_DIR", "BUILDS_DIR", "CACHE_DIR"):
         app.config[key].mkdir(parents=True, exist_ok=True)
 

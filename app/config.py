@@ -34,6 +34,15 @@ def _secrets_key(data_dir: Path) -> str | None:
     return key_file.read_text().strip() if key_file.exists() else None
 
 
+def _instance_id(database_uri: str) -> str:
+    """Tells this installation's queue, log streams and containers from another's on a
+    shared Redis or Docker daemon: SLIPWAY_INSTANCE, or a digest of the database URL."""
+    import hashlib
+
+    given = os.environ.get("SLIPWAY_INSTANCE")
+    return given or hashlib.sha256(database_uri.encode()).hexdigest()[:12]
+
+
 class Config:
     DATA_DIR = Path(os.environ.get("SLIPWAY_DATA_DIR", ROOT / "var")).resolve()
     SECRET_KEY = os.environ.get("SECRET_KEY") or _default_secret_key(DATA_DIR)
@@ -96,9 +105,7 @@ class Config:
     )
     BUILDS_DIR = Path(os.environ.get("BUILDS_DIR", DATA_DIR / "builds")).resolve()
     CACHE_DIR = Path(os.environ.get("CACHE_DIR", DATA_DIR / "cache")).resolve()
-    # Tells this installation's build containers from another's on a shared
-    # Docker daemon; derived from the database URL unless set.
-    INSTANCE_ID = os.environ.get("SLIPWAY_INSTANCE") or None
+    INSTANCE_ID = _instance_id(SQLALCHEMY_DATABASE_URI)
     WORKER_ID = os.environ.get("WORKER_ID", f"{socket.gethostname()}-{os.getpid()}")
     WORKERS = _env_int("WORKERS", 2)
     CLONE_TIMEOUT = _env_int("CLONE_TIMEOUT", 5 * 60)
@@ -107,7 +114,9 @@ class Config:
     # A running build touches its heartbeat this often; the reaper gives up on
     # a build whose heartbeat is older than HEARTBEAT_TIMEOUT.
     HEARTBEAT_INTERVAL = _env_int("HEARTBEAT_INTERVAL", 5)
-    HEARTBEAT_TIMEOUT = _env_int("HEARTBEAT_TIMEOUT", 60)
+    HEARTBEAT_TIMEOUT = _env_int("HEARTBEAT_TIMEOUT", 30)
+    # How often each consumer reaps silent builds and re-enqueues stranded ones.
+    HOUSEKEEPING_INTERVAL = _env_int("HOUSEKEEPING_INTERVAL", 10)
     SSE_HEARTBEAT = _env_int("SSE_HEARTBEAT", 15)
     LOG_STREAM_TTL = _env_int("LOG_STREAM_TTL", 3600)
     MAX_CONTENT_LENGTH = 1024 * 1024

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import redis as redis_lib
+from flask import current_app
 from sqlalchemy import func, insert, select
 
 from app.extensions import db
@@ -39,7 +40,8 @@ class LogEvent:
 
 
 def redis_key(deployment_id: int) -> str:
-    return f"slipway:log:{deployment_id}"
+    """The deployment's stream, in this installation's part of Redis (ids repeat across them)."""
+    return f"slipway:{current_app.config['INSTANCE_ID']}:log:{deployment_id}"
 
 
 def connect_redis(url: str | None):
@@ -63,6 +65,7 @@ class LogWriter:
     ):
         self.deployment_id = deployment_id
         self.redis = redis
+        self._key = redis_key(deployment_id)  # now: the flusher thread has no app context
         self.interval = interval
         self.batch_size = batch_size
         self.mask = mask or (lambda text: text)
@@ -123,7 +126,7 @@ class LogWriter:
             pipe = self.redis.pipeline(transaction=False)
             for row in rows:
                 fields = {"ts": row["ts"], "stream": row["stream"], "text": row["text"]}
-                pipe.xadd(redis_key(self.deployment_id), fields, id=f"0-{row['seq']}")
+                pipe.xadd(self._key, fields, id=f"0-{row['seq']}")
             pipe.execute()
         except redis_lib.RedisError:
             # The database already holds these lines; viewers fall back to it.
@@ -140,7 +143,7 @@ class LogWriter:
         self.flush()
         if self.redis is not None and expire_after is not None:
             with contextlib.suppress(redis_lib.RedisError):
-                self.redis.expire(redis_key(self.deployment_id), expire_after)
+                self.redis.expire(self._key, expire_after)
 
 
 def read_from_db(deployment_id: int, after: int, limit: int = 5000) -> list[LogEvent]:

@@ -4,7 +4,7 @@ import functools
 
 from huey import crontab
 
-from app.pipeline import dispatch, reaper, retention
+from app.pipeline import dispatch, retention
 from app.pipeline.run import run_deployment
 from app.pipeline.state import Claim
 from app.queue import huey
@@ -28,19 +28,6 @@ def build_deployment(deployment_id: int) -> None:
         dispatch.touch(deployment_id)  # this deployment has a live task
         if run_deployment(deployment_id) is Claim.WAIT:
             build_deployment.schedule((deployment_id,), delay=WAIT_RETRY_SECONDS)
-
-
-@huey.periodic_task(crontab(minute="*"))
-def reap_lost_builds() -> None:
-    with flask_app().app_context():
-        reaper.reap_stale()
-        reaper.reap_containers()
-
-
-@huey.periodic_task(crontab(minute="*"))
-def dispatch_stranded_deployments() -> None:
-    with flask_app().app_context():
-        dispatch.dispatch_stranded(build_deployment)
 
 
 @huey.task(retries=5, retry_delay=30)

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -94,7 +95,8 @@ class Stack:
             "SECRETS_KEY": "Hc7yTqu3eKkq6x8Xv7zRr0yL2p9mW4sB1nD5fG8hJ0k=",
             "SITES_DOMAIN": self.domain,
             "WORKER_ID": "worker-a",
-            "SLIPWAY_INSTANCE": f"test-{base.name}",
+            # Unique: stacks share the session's Redis and Docker daemon.
+            "SLIPWAY_INSTANCE": f"test-{base.name}-{uuid.uuid4().hex[:6]}",
             "WORKERS": "2",
             "BUILD_TIMEOUT": "20",
             "BUILD_RUNNER": runner,
