@@ -5,6 +5,7 @@ import re
 from flask import current_app
 from sqlalchemy import select
 
+from app import audit
 from app.extensions import db
 from app.models import Project, Target, Variable
 from app.projects import ValidationError
@@ -22,7 +23,7 @@ def fernet():
 
 
 def set_variable(project: Project, data: dict) -> Variable:
-    """Create or replace one variable from {name, value, secret?, target?}."""
+    """Create or replace one variable from {name, value, secret?, target?}, and record it."""
     name, value, secret, target = _clean(data)
     existing = db.session.scalar(
         select(Variable).where(
@@ -35,8 +36,18 @@ def set_variable(project: Project, data: dict) -> Variable:
     variable.is_secret = secret
     variable.value = encrypt(fernet(), value) if secret else value
     db.session.add(variable)
-    db.session.flush()
+    detail = {"name": name, "target": target.value, "secret": secret}  # never the value
+    audit.record(project, "variable_set", commit=False, **detail)
+    db.session.commit()
     return variable
+
+
+def delete_variable(project: Project, variable: Variable) -> None:
+    db.session.delete(variable)
+    audit.record(
+        project, "variable_deleted", commit=False, name=variable.name, target=variable.target.value
+    )
+    db.session.commit()
 
 
 def _clean(data: dict) -> tuple[str, str, bool, Target]:

@@ -5,6 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import audit
+from app import variables as project_variables
 from app.access import project_or_404, token_project_id
 from app.api import bp, error, json_body
 from app.extensions import db
@@ -65,9 +66,6 @@ def put_variable(project_id: int):
     except ValidationError as exc:
         db.session.rollback()
         return error(str(exc), 422, fields=exc.errors)
-    detail = {"name": variable.name, "target": variable.target.value, "secret": variable.is_secret}
-    audit.record(project, "variable_set", commit=False, **detail)
-    db.session.commit()
     return jsonify(variable.to_dict())
 
 
@@ -85,9 +83,7 @@ def delete_variable(project_id: int, name: str):
     )
     if found is None:
         return error(f"No variable {name} for {target} deploys.", 404)
-    db.session.delete(found)
-    audit.record(project, "variable_deleted", commit=False, name=name, target=target)
-    db.session.commit()
+    project_variables.delete_variable(project, found)
     return "", 204
 
 

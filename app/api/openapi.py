@@ -27,6 +27,27 @@ def _nullable(kind: str, **extra) -> dict:
     return {"type": kind, "nullable": True, **extra}
 
 
+# What a project's owner may set (app/projects.py EDITABLE), as the API takes it.
+PROJECT_SETTINGS = {
+    "name": {"type": "string"},
+    "repo_url": {"type": "string"},
+    "branch": {"type": "string"},
+    "root_dir": _nullable("string"),
+    "install_command": _nullable("string"),
+    "build_command": _nullable("string"),
+    "output_dir": _nullable("string"),
+    "node_version": _nullable("string"),
+    "build_network": {"type": "boolean"},
+    "spa_fallback": {"type": "boolean"},
+    "hold_risky_deploys": {"type": "boolean"},
+    "private_previews": {"type": "boolean"},
+    "keep_deployments": _nullable("integer", minimum=1, maximum=1000),
+    "public_url": _nullable("string"),
+    "preview_branches": {"type": "string"},
+    "supersede": {"type": "boolean"},
+    "commit_statuses": {"type": "boolean"},
+}
+
 SCHEMAS = {
     "Error": {
         "type": "object",
@@ -36,45 +57,18 @@ SCHEMAS = {
             "fields": {"type": "object", "additionalProperties": {"type": "string"}},
         },
     },
-    "ProjectInput": {
-        "type": "object",
-        "properties": {
-            "name": {"type": "string"},
-            "repo_url": {"type": "string"},
-            "branch": {"type": "string"},
-            "root_dir": _nullable("string"),
-            "install_command": _nullable("string"),
-            "build_command": _nullable("string"),
-            "output_dir": _nullable("string"),
-            "node_version": _nullable("string"),
-            "build_network": {"type": "boolean"},
-            "spa_fallback": {"type": "boolean"},
-            "hold_risky_deploys": {"type": "boolean"},
-            "private_previews": {"type": "boolean"},
-            "keep_deployments": _nullable("integer", minimum=1, maximum=1000),
-            "public_url": _nullable("string"),
-        },
-    },
+    "ProjectInput": {"type": "object", "properties": PROJECT_SETTINGS},
     "Project": {
         "type": "object",
         "required": ["id", "name", "slug", "repo_url", "branch", "url", "live_deployment_id"],
         "properties": {
+            **PROJECT_SETTINGS,
             "id": {"type": "integer"},
-            "name": {"type": "string"},
             "slug": {"type": "string"},
-            "repo_url": {"type": "string"},
-            "branch": {"type": "string"},
-            "root_dir": _nullable("string"),
-            "install_command": _nullable("string"),
-            "build_command": _nullable("string"),
-            "output_dir": _nullable("string"),
-            "node_version": _nullable("string"),
-            "build_network": {"type": "boolean"},
-            "spa_fallback": {"type": "boolean"},
-            "hold_risky_deploys": {"type": "boolean"},
-            "private_previews": {"type": "boolean"},
             "keep_deployments": _nullable("integer"),
-            "public_url": _nullable("string"),
+            "git_provider": _nullable("string"),
+            "repo_full_name": _nullable("string"),
+            "is_private": {"type": "boolean"},
             "live_deployment_id": _nullable("integer"),
             "url": _nullable("string"),
             "created_at": {"type": "string"},

@@ -11,7 +11,7 @@ from app.models import DeployHook, Role, Target, Variable
 from app.projects import ValidationError
 from app.repos import fernet, webhook_secret
 from app.secrets import encrypt
-from app.variables import set_variable, variables_of
+from app.variables import delete_variable, set_variable, variables_of
 from app.webhooks import create_deploy_hook, new_webhook_secret, recent_deliveries
 
 bp = Blueprint("project_access", __name__)
@@ -91,15 +91,6 @@ def set_variable_view(project_id: int):
         db.session.rollback()
         _flash_errors(exc)
         return _back(project_id)
-    audit.record(
-        project,
-        "variable_set",
-        commit=False,
-        name=variable.name,
-        target=variable.target.value,
-        secret=variable.is_secret,
-    )
-    db.session.commit()
     kind = "Secret" if variable.is_secret else "Variable"
     flash(f"{kind} {variable.name} saved; it applies from the next deploy.")
     return _back(project_id)
@@ -113,11 +104,7 @@ def delete_variable_view(project_id: int, variable_id: int):
     if variable is None or variable.project_id != project.id:
         flash("That variable does not exist (any more).", "error")
         return _back(project_id)
-    db.session.delete(variable)
-    audit.record(
-        project, "variable_deleted", commit=False, name=variable.name, target=variable.target.value
-    )
-    db.session.commit()
+    delete_variable(project, variable)
     flash(f"{variable.name} deleted.")
     return _back(project_id)
 
