@@ -39,11 +39,11 @@ def wait_for_log(stack, deployment_id: int, text: str, timeout: float = 120) -> 
     raise AssertionError(f"{text!r} never appeared in the log of {deployment_id}")
 
 
-def start_endless_build(stack, make_repo, repeat: int = 1) -> tuple[dict, int, str]:
+def start_endless_build(stack, make_repo, repeat: int = 1, **settings) -> tuple[dict, int, str]:
     """Deploy a build that prints 'started' and sleeps; return project, deployment id, marker."""
     sleep = marker()
     repo = make_repo(script_site("echo started; " + "; ".join([f"sleep {sleep}"] * repeat)))
-    project = stack.create_project(repo)
+    project = stack.create_project(repo, **settings)
     deployment_id = stack.deploy(project["id"])["deployment_id"]
     wait_for_log(stack, deployment_id, "started")
     return project, deployment_id, sleep
@@ -346,7 +346,8 @@ def test_builds_wait_for_a_slot_and_show_their_place_in_line(stack, make_repo):
     # The consumer has two slots and each project one: two projects build at
     # once, a second deploy of the first project waits, and so does a third
     # project once the slots are full.
-    first, first_id, _ = start_endless_build(stack, make_repo)
+    # (Superseding is off: here a second deploy of the branch must wait, not replace.)
+    first, first_id, _ = start_endless_build(stack, make_repo, supersede=False)
     _, second_id, _ = start_endless_build(stack, make_repo)
     same_project = stack.deploy(first["id"])["deployment_id"]
     third = stack.create_project(make_repo(script_site("mkdir dist; echo 3 > dist/a.html")))

@@ -150,7 +150,8 @@ def test_storage_dying_mid_upload_fails_the_deploy_and_keeps_live(tmp_path, make
 
         storage.service.start()  # same data and ports: the storage comes back
         storage._create_bucket()
-        assert stack.site(project["slug"]).text == "v1\n"
+        # Its volume server registers a moment after the S3 port answers.
+        wait_until(lambda: stack.site(project["slug"]).text == "v1\n", what="live site back")
         assert stack.site(project["slug"], deployment_id=deployment_id).status_code == 404
         assert (
             storage.client()
