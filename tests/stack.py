@@ -150,7 +150,11 @@ class Stack:
             self.http.headers["Authorization"] = f"Bearer {self.token}"
         self.web.start()
         self.consumer.start()
-        wait_for_port(self.port)
+        try:
+            wait_for_port(self.port)
+        except TimeoutError:
+            self.stop()  # never leave a half-started stack running
+            raise
         return self
 
     def stop(self) -> None:

@@ -23,15 +23,17 @@ def fuzzed(tmp_path_factory):
     from tests.conftest import GitRepo
 
     base = tmp_path_factory.mktemp("openapi")
-    stack = Stack(base / "stack").start()
     (base / "repo").mkdir()
     repo = GitRepo(base / "repo")
     repo.git("init", "--quiet", "-b", "main")
     repo.commit(script_site("mkdir -p dist && echo ok > dist/index.html"))
-    project = stack.create_project(repo)
-    stack.wait(stack.deploy(project["id"])["deployment_id"])
-    yield stack
-    stack.stop()
+    stack = Stack(base / "stack").start()
+    try:
+        project = stack.create_project(repo)
+        stack.wait(stack.deploy(project["id"])["deployment_id"])
+        yield stack
+    finally:
+        stack.stop()
 
 
 CHECKS = [
