@@ -2,15 +2,15 @@
 
 Writers batch lines into the database (and, with Redis, into a stream per
 deployment so any web process can follow a build live). Readers catch up from
-the database and then follow the live source; every event carries the
-sequence number it was stored under, which is what makes resumption exact.
+the database and then follow the live source (app/log_feeds.py); every event
+carries the sequence number it was stored under, which is what makes
+resumption exact.
 """
 
 import contextlib
 import json
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import redis as redis_lib
@@ -160,9 +160,8 @@ def read_from_db(deployment_id: int, after: int, limit: int = 5000) -> list[LogE
     return [LogEvent(*row) for row in rows]
 
 
-def read_from_redis(client, deployment_id: int, after: int, block_ms: int) -> list[LogEvent]:
-    """Block up to `block_ms` for events with seq > after on the live stream."""
-    reply = client.xread({redis_key(deployment_id): f"0-{after}"}, block=block_ms, count=5000)
+def parse_stream_entries(reply) -> list[LogEvent]:
+    """Turn an XREAD reply on a deployment's stream into events (the entry id is 0-seq)."""
     events = []
     for _key, entries in reply or []:
         for entry_id, fields in entries:
@@ -175,52 +174,8 @@ def read_from_redis(client, deployment_id: int, after: int, block_ms: int) -> li
     return events
 
 
-def follow(
-    deployment_id: int,
-    after: int,
-    redis=None,
-    poll: float = 0.5,
-    idle: float = 15.0,
-    sleep=time.sleep,
-) -> Iterator[LogEvent | None]:
-    """Yield events after `after` until the terminal status; None means 'idle'.
-
-    The database is the catch-up source and the fallback; with Redis, new lines
-    arrive by a blocking read instead of polling. A None is yielded every
-    `idle` seconds without events so the caller can send a heartbeat.
-    """
-    last_event = time.monotonic()
-    caught_up = False
-    while True:
-        if caught_up and redis is not None:
-            # On a quiet stream, look at the database too: it is the truth when
-            # Redis lost the stream (restart, expiry) or is down.
-            events = _read_live(redis, deployment_id, after, poll) or read_from_db(
-                deployment_id, after
-            )
-        else:
-            events = read_from_db(deployment_id, after)
-            caught_up = not events
-            if caught_up and redis is None:
-                sleep(poll)
-        for event in events:
-            after = event.seq
-            yield event
-            if event.is_status and json.loads(event.text)["status"] in TERMINAL_NAMES:
-                return
-        if events:
-            last_event = time.monotonic()
-        elif time.monotonic() - last_event >= idle:
-            last_event = time.monotonic()
-            yield None
-
-
-def _read_live(redis, deployment_id: int, after: int, poll: float) -> list[LogEvent]:
-    try:
-        return read_from_redis(redis, deployment_id, after, block_ms=int(poll * 2000))
-    except redis_lib.RedisError:
-        time.sleep(poll)
-        return []
+def is_terminal(event: LogEvent) -> bool:
+    return event.is_status and json.loads(event.text)["status"] in TERMINAL_NAMES
 
 
 TERMINAL_NAMES = frozenset({"deployed", "failed", "cancelled"})

@@ -2,8 +2,8 @@
 
 Builds run in consumer processes and pages in web processes; counting from
 the database gives every process the same answer without a multiprocess
-registry. Only the number of connected log viewers is per process (each web
-process reports its own).
+registry. Only log viewers and the live-log readers they share are per
+process (each web process reports its own).
 """
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
@@ -20,6 +20,11 @@ SCRAPE_WINDOW = 2000  # recent deployments whose step times make the histograms
 registry = CollectorRegistry()
 sse_clients = Gauge(
     "slipway_sse_clients", "Log viewers connected to this web process", registry=registry
+)
+log_feeds = Gauge(
+    "slipway_log_feeds",
+    "Deployments this web process reads the live log of (one reader each, shared by viewers)",
+    registry=registry,
 )
 
 

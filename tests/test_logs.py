@@ -8,7 +8,8 @@ import redis
 from sqlalchemy import event, func, select
 
 from app.extensions import db
-from app.logs import LogWriter, follow, read_from_db, redis_key
+from app.log_feeds import follow
+from app.logs import LogWriter, read_from_db, redis_key
 from app.models import LogLine
 
 

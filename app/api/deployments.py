@@ -9,7 +9,8 @@ from app.api import bp, error
 from app.api.serialize import deployment_json
 from app.deploys import cancel_deployment
 from app.extensions import db
-from app.logs import follow, live_redis, read_from_db
+from app.log_feeds import follow
+from app.logs import live_redis, read_from_db
 from app.metrics import sse_clients
 from app.models import Deployment
 from app.promotion import promote as promote_deployment
