@@ -120,6 +120,8 @@ class Config:
     SSE_HEARTBEAT = _env_int("SSE_HEARTBEAT", 15)
     LOG_STREAM_TTL = _env_int("LOG_STREAM_TTL", 3600)
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # Push notifications list every commit pushed: GitHub sends up to 25 MB.
+    WEBHOOK_MAX_BYTES = _env_int("WEBHOOK_MAX_BYTES", 25 * 1024 * 1024)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: keep limiting, per process

@@ -96,6 +96,20 @@ def test_a_signed_push_deploys_the_pushed_commit_and_a_replay_does_not(client, p
     assert len(deployments(project)) == 1
 
 
+def test_a_push_of_many_commits_is_not_refused_for_its_size(app, client, project, auth):
+    commits = [{"id": f"{i:040x}", "message": "x" * 500} for i in range(6000)]  # about 3.3 MB
+    answer = send(client, project, push_payload(project, commits=commits))
+    assert answer.status_code == 202, answer.json
+    assert len(deployments(project)) == 1
+    app.config["WEBHOOK_MAX_BYTES"] = 1024 * 1024
+    refused = send(client, project, push_payload(project, commits=commits), delivery="d-2")
+    assert refused.status_code == 413  # the limit is the setting, not unbounded
+    # Everywhere else the app-wide limit stays.
+    big_json = {"name": "x" * (2 * 1024 * 1024)}
+    too_big = client.post("/api/v1/projects", json=big_json, headers=auth)
+    assert too_big.status_code == 413
+
+
 @pytest.mark.parametrize("how", ["missing", "wrong secret", "tampered body"])
 def test_unsigned_or_wrongly_signed_pushes_are_refused_and_start_nothing(client, project, how):
     payload = push_payload(project)

@@ -30,6 +30,12 @@ DELIVERY_HEADERS = {
 PUSH_EVENTS = {"push", "Push Hook"}
 
 
+@bp.before_request
+def allow_large_push_notifications():
+    # A push of many commits is a large body; the app-wide limit is for forms and the API.
+    request.max_content_length = current_app.config["WEBHOOK_MAX_BYTES"]
+
+
 def answer(status: int, text: str, **extra):
     response = jsonify(outcome=text, **extra)
     response.status_code = status
