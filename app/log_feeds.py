@@ -34,18 +34,27 @@ log = logging.getLogger(__name__)
 def follow(
     deployment_id: int, after: int, redis=None, poll: float = 0.5, idle: float = 15.0
 ) -> Iterator[LogEvent | None]:
-    """Yield events after `after` until the terminal status; None means 'idle'.
+    """Yield events after `after` until the terminal status; None means 'idle'."""
+    for batch in follow_batches(deployment_id, after, redis, poll, idle):
+        yield from batch or [None]
 
-    A None is yielded every `idle` seconds without events so the caller can
-    send a heartbeat.
+
+def follow_batches(
+    deployment_id: int, after: int, redis=None, poll: float = 0.5, idle: float = 15.0
+) -> Iterator[list[LogEvent]]:
+    """Yield events after `after` in the batches they arrive in, until the terminal status.
+
+    An empty batch comes every `idle` seconds without events, so the caller
+    can send a heartbeat. Batches let a viewer receive a burst in one write.
     """
     while True:  # catch up from the database, a page at a time
         events = read_from_db(deployment_id, after, limit=READ_BATCH)
-        for event in events:
-            yield event
-            if is_terminal(event):
+        if events:
+            batch = _until_terminal(events)
+            yield batch
+            if is_terminal(batch[-1]):
                 return
-        after = events[-1].seq if events else after
+            after = batch[-1].seq
         if len(events) < READ_BATCH:
             break
     read_after = live_reader(redis, redis_key(deployment_id), db.engine, deployment_id, poll)
@@ -61,16 +70,23 @@ def _follow_feed(feed: "Feed", deployment_id: int, after: int, idle: float):
         if events and events[0].seq > after + 1:
             # The buffer begins past this viewer: the rest is in the database.
             events = read_from_db(deployment_id, after) or events
-        for event in events:
-            after = event.seq
-            yield event
-            if is_terminal(event):
-                return
         if events:
-            quiet_since = time.monotonic()
+            batch = _until_terminal(events)
+            yield batch
+            if is_terminal(batch[-1]):
+                return
+            after, quiet_since = batch[-1].seq, time.monotonic()
         elif time.monotonic() - quiet_since >= idle:
             quiet_since = time.monotonic()
-            yield None
+            yield []
+
+
+def _until_terminal(events: list[LogEvent]) -> list[LogEvent]:
+    """The events up to and including the first terminal status (nothing follows it)."""
+    for index, event in enumerate(events):
+        if is_terminal(event):
+            return events[: index + 1]
+    return events
 
 
 def feed_hub() -> "FeedHub":

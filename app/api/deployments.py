@@ -1,5 +1,6 @@
 """Deployments, their logs and their live event stream."""
 
+import functools
 import json
 
 from flask import Response, current_app, jsonify, request, stream_with_context
@@ -9,8 +10,8 @@ from app.api import bp, error
 from app.api.serialize import deployment_json
 from app.deploys import cancel_deployment
 from app.extensions import db
-from app.log_feeds import follow
-from app.logs import live_redis, read_from_db
+from app.log_feeds import follow_batches
+from app.logs import LogEvent, live_redis, read_from_db
 from app.metrics import sse_clients
 from app.models import Deployment
 from app.promotion import promote as promote_deployment
@@ -84,16 +85,22 @@ def _event_stream(deployment_id: int, after: int, only_status: bool, heartbeat: 
     sse_clients.inc()
     try:
         yield "retry: 2000\n\n"
-        for event in follow(deployment_id, after, redis=live_redis(), idle=heartbeat):
-            if event is None:
+        for batch in follow_batches(deployment_id, after, redis=live_redis(), idle=heartbeat):
+            if not batch:
                 yield ": heartbeat\n\n"
-            elif event.is_status:
-                yield f"id: {event.seq}\nevent: status\ndata: {event.text}\n\n"
-            elif not only_status:
-                yield f"id: {event.seq}\nevent: log\ndata: {json.dumps(event.to_dict())}\n\n"
+            elif frames := "".join(sse_frame(e) for e in batch if e.is_status or not only_status):
+                yield frames  # a burst goes out in one write
         yield "event: end\ndata: {}\n\n"
     finally:
         sse_clients.dec()  # also when the viewer goes away mid-stream
+
+
+@functools.lru_cache(maxsize=4096)
+def sse_frame(event: LogEvent) -> str:
+    """The event as server-sent; cached, since every viewer of a build sends the same."""
+    if event.is_status:
+        return f"id: {event.seq}\nevent: status\ndata: {event.text}\n\n"
+    return f"id: {event.seq}\nevent: log\ndata: {json.dumps(event.to_dict())}\n\n"
 
 
 def _int_arg(name: str, default: int) -> int:
