@@ -8,9 +8,10 @@ many viewers follow it over server-sent events (greenlets in this process),
 and each line's latency is its arrival time minus the time the build wrote
 it (one host, one clock). In the same run, the original design's viewer —
 polling the logs endpoint every 2 s — follows an identical build, as the
-baseline. At the largest count the web worker's memory and open files are
-read from /proc. Last, a build prints 20,000 lines at once, and one viewer
-times the arrival of the last line and checks that all came, in order.
+baseline. The web worker's memory and open files are sampled from /proc four
+times a second while viewers watch, and the peak kept. Last, a build prints
+20,000 lines at once, and one viewer times the arrival of the last line and
+checks that all came, in order.
 """
 
 from gevent import monkey
@@ -19,6 +20,7 @@ monkey.patch_all()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
@@ -32,7 +34,7 @@ import requests  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import percentile, process_figures, redis_server  # noqa: E402
+from bench.common import cpu_seconds, percentile, process_figures, redis_server  # noqa: E402
 from tests.conftest import GitRepo  # noqa: E402
 from tests.sites import script_site  # noqa: E402
 from tests.sse import read_events  # noqa: E402
@@ -54,20 +56,21 @@ require("fs").mkdirSync("dist"); require("fs").writeFileSync("dist/index.html", 
 """
 
 
-def sse_viewer(stack: Stack, deployment_id: int, latencies: list, connected: list) -> None:
+def sse_viewer(stack: Stack, deployment_id: int, latencies: list, attached: list) -> None:
     response = requests.get(
         f"{stack.base_url}/api/v1/deployments/{deployment_id}/events",
         headers={"Authorization": f"Bearer {stack.token}"},
         stream=True,
         timeout=300,
     )
-    connected.append(1)
+    attached.append(time.time() * 1000)
     for event in read_events(response):
         if event.event != "log":
             continue
         text = json.loads(event.data)["text"]
         if text.startswith("tick "):
-            latencies.append(time.time() * 1000 - int(text.split()[1]))
+            written = int(text.split()[1])
+            latencies.append((written, time.time() * 1000 - written))
 
 
 def polling_viewer(stack: Stack, deployment_id: int, latencies: list) -> None:
@@ -81,7 +84,8 @@ def polling_viewer(stack: Stack, deployment_id: int, latencies: list) -> None:
         now = time.time() * 1000
         for line in page["lines"]:
             if line["text"].startswith("tick "):
-                latencies.append(now - int(line["text"].split()[1]))
+                written = int(line["text"].split()[1])
+                latencies.append((written, now - written))
         after = page["last_seq"]
         if page["done"]:
             return
@@ -99,17 +103,30 @@ def ticking_build(stack: Stack, work: Path, name: str, lines: int) -> int:
 
 def run_viewers(stack: Stack, work: Path, count: int, lines: int) -> dict:
     deployment_id = ticking_build(stack, work, f"sse-{count}", lines)
-    latencies, connected = [], []
-    greenlets = [gevent.spawn(sse_viewer, stack, deployment_id, latencies, connected)
+    latencies, attached, asked = [], [], time.time() * 1000
+    greenlets = [gevent.spawn(sse_viewer, stack, deployment_id, latencies, attached)
                  for _ in range(count)]  # fmt: skip
-    figures = None
-    while len(connected) < count:
-        gevent.sleep(0.1)
-    gevent.sleep(3)  # mid-build, every viewer attached
-    figures = process_figures(web_worker_pid(stack))
+    peak, web = {"memory": 0.0, "fds": 0}, web_worker_pid(stack)
+    cpu_before = cpu_seconds(web), cpu_seconds(os.getpid())
+    sampler = gevent.spawn(sample_peak, web, peak)
     gevent.joinall(greenlets, timeout=300)
+    sampler.kill()
+    cpu = cpu_seconds(web) - cpu_before[0], cpu_seconds(os.getpid()) - cpu_before[1]
     stack.wait(deployment_id, timeout=60)
-    return {"latencies": latencies, "figures": figures, "expected": count * lines}
+    # Lines written while viewers were still connecting wait for their viewer, not
+    # for the fan-out; the steady figures count only lines written after all attached.
+    steady = [ms for written, ms in latencies if written > max(attached)]
+    return {"latencies": [ms for _, ms in latencies], "steady": steady, "cpu": cpu,
+            "figures": (peak["memory"], peak["fds"]), "attach": (max(attached) - asked) / 1000,
+            "expected": count * lines}  # fmt: skip
+
+
+def sample_peak(pid: int, peak: dict) -> None:
+    """Keep the web worker's highest memory and open-file count while viewers watch."""
+    while True:
+        memory, fds = process_figures(pid)
+        peak["memory"], peak["fds"] = max(peak["memory"], memory), max(peak["fds"], fds)
+        gevent.sleep(0.25)
 
 
 def web_worker_pid(stack: Stack) -> int:
@@ -154,34 +171,49 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="slipway-bench-logs-"))
     rows = []
     with redis_server(work / "redis") as redis_url:
+        # gunicorn's gevent worker takes 1,000 connections by default: a thousand
+        # viewers plus the benchmark's own API calls need a little more.
         stack = Stack(
-            work / "stack", redis_url=redis_url, MAX_QUEUED=0, PROJECT_CONCURRENCY=2
-        ).start()
+            work / "stack", redis_url=redis_url, MAX_QUEUED=0, PROJECT_CONCURRENCY=2,
+            GUNICORN_CMD_ARGS="--worker-connections 2000",
+        ).start()  # fmt: skip
         try:
             for count in counts:
                 rows.append((f"SSE, {count} viewers", run_viewers(stack, work, count, args.lines)))
             polled = []
             baseline = ticking_build(stack, work, "polling", args.lines)
             polling_viewer(stack, baseline, polled)
-            rows.append(("2 s polling, 1 viewer (baseline)", {"latencies": polled, "figures": None,
-                                                            "expected": args.lines}))  # fmt: skip
+            baseline_row = {"latencies": [ms for _, ms in polled], "expected": args.lines}
+            rows.append(("2 s polling, 1 viewer (baseline)", baseline_row))
             burst_seconds, in_order, burst_count = burst(stack, work)
         finally:
             stack.stop()
-    print(f"Log latency, a line every 300 ms, {args.lines} lines per viewer (milliseconds)\n")
-    print("| viewers | lines received | p50 | p99 | web worker RSS | open fds |")
+    report(rows, args.lines)
+    print(f"20,000-line burst: last line after {burst_seconds:.2f} s from the deploy request; "
+          f"{burst_count} lines, complete and in order: {'yes' if in_order else 'NO'}")  # fmt: skip
+
+
+def report(rows: list, lines: int) -> None:
+    print(f"Log latency, a line every 300 ms, {lines} lines per viewer (milliseconds)\n")
+    print("| viewers | lines received | p50 | p99 | after all attached: p50 | p99 |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name, row in rows:
-        ms, figures = row["latencies"], row["figures"]
-        memory = f"{figures[0]:.0f} MiB" if figures else ""
-        fds = str(figures[1]) if figures else ""
+        ms, steady = row["latencies"], row.get("steady") or []
+        steady_cells = " | "
+        if steady:
+            steady_cells = f"{statistics.median(steady):.0f} | {percentile(steady, 99):.0f}"
         print(f"| {name} | {len(ms)}/{row['expected']} | {statistics.median(ms):.0f} "
-              f"| {percentile(ms, 99):.0f} | {memory} | {fds} |")  # fmt: skip
+              f"| {percentile(ms, 99):.0f} | {steady_cells} |")  # fmt: skip
+    print("\n| viewers | all attached after | web worker RSS | open fds | CPU s: web / viewers |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, row in rows:
+        if row.get("figures"):
+            (memory, fds), cpu = row["figures"], row["cpu"]
+            print(f"| {name} | {row['attach']:.1f} s | {memory:.0f} MiB | {fds} "
+                  f"| {cpu[0]:.1f} / {cpu[1]:.1f} |")  # fmt: skip
     sse_p50 = statistics.median(rows[0][1]["latencies"])
     poll_p50 = statistics.median(rows[-1][1]["latencies"])
     print(f"\nBaseline p50 / SSE p50 (1 viewer): {poll_p50 / sse_p50:.1f}x")
-    print(f"20,000-line burst: last line after {burst_seconds:.2f} s from the deploy request; "
-          f"{burst_count} lines, complete and in order: {'yes' if in_order else 'NO'}")  # fmt: skip
 
 
 if __name__ == "__main__":
