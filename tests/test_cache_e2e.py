@@ -1,6 +1,7 @@
 """The dependency cache end to end, on every stack (local runner and Docker runner)."""
 
 import json
+import uuid
 
 import pytest
 
@@ -15,7 +16,13 @@ def deploy(stack, project) -> dict:
 
 @pytest.fixture
 def npm_files(site_files):
-    return dict(site_files("npm"))
+    """The npm site under a name of its own, so no earlier test has cached its lock file."""
+    files = dict(site_files("npm"))
+    name = f"cache-test-{uuid.uuid4().hex[:8]}"
+    package, lock = json.loads(files["package.json"]), json.loads(files["package-lock.json"])
+    package["name"] = lock["name"] = lock["packages"][""]["name"] = name
+    files["package.json"], files["package-lock.json"] = json.dumps(package), json.dumps(lock)
+    return files
 
 
 def test_a_second_build_restores_node_modules_and_skips_install(stack, make_repo, npm_files):
