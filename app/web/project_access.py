@@ -41,6 +41,12 @@ def _back(project_id: int):
     return redirect(url_for("projects.settings", project_id=project_id) + "#access")
 
 
+def _child_of(project, model, child_id: int):
+    """The project's row of `model` with this id; None if missing or another project's."""
+    child = db.session.get(model, child_id)
+    return child if child is not None and child.project_id == project.id else None
+
+
 def _flash_errors(exc: ValidationError) -> None:
     for message in exc.errors.values():
         flash(message, "error")
@@ -100,8 +106,8 @@ def set_variable_view(project_id: int):
 def delete_variable_view(project_id: int, variable_id: int):
     """Remove an environment variable."""
     project = project_or_404(project_id, "manage")
-    variable = db.session.get(Variable, variable_id)
-    if variable is None or variable.project_id != project.id:
+    variable = _child_of(project, Variable, variable_id)
+    if variable is None:
         flash("That variable does not exist (any more).", "error")
         return _back(project_id)
     delete_variable(project, variable)
@@ -159,8 +165,8 @@ def create_deploy_hook_view(project_id: int):
 def revoke_deploy_hook_view(project_id: int, hook_id: int):
     """Revoke a deploy hook: its URL stops working at once."""
     project = project_or_404(project_id, "manage")
-    hook = db.session.get(DeployHook, hook_id)
-    if hook is None or hook.project_id != project.id:
+    hook = _child_of(project, DeployHook, hook_id)
+    if hook is None:
         flash("That deploy hook does not exist (any more).", "error")
         return _back(project_id)
     db.session.delete(hook)
