@@ -2,6 +2,7 @@
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import ROOT, Config, _instance_id
 from app.extensions import csrf, db, limiter, login_manager, migrate
@@ -39,6 +40,10 @@ def create_app(config_class=Config) -> Flask:
     errors.init_app(app)
     app.register_blueprint(api_bp)
     cli.init_app(app)
+    if hops := app.config["PROXY_HOPS"]:
+        # Behind a proxy: the client's address (login limits), scheme and host
+        # (links, site addresses) come from the headers the proxy adds.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
 
 

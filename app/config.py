@@ -123,6 +123,9 @@ class Config:
     # Push notifications list every commit pushed: GitHub sends up to 25 MB.
     WEBHOOK_MAX_BYTES = _env_int("WEBHOOK_MAX_BYTES", 25 * 1024 * 1024)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    # Reverse proxies in front of the web process whose X-Forwarded-* headers are
+    # trusted (0: none, so a client cannot choose the address it is limited by).
+    PROXY_HOPS = _env_int("PROXY_HOPS", 0)
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: keep limiting, per process
     RATELIMIT_SWALLOW_ERRORS = True

@@ -3,6 +3,8 @@
 import os
 import subprocess
 
+import yaml
+
 from tests.conftest import ROOT, require_tool
 
 SETTINGS = {
@@ -33,6 +35,18 @@ def test_compose_file_is_valid_and_has_the_whole_topology():
     assert "/var/run/docker.sock" in result.stdout
     assert "stop_grace_period: 65m" in result.stdout  # longer than the longest build
     assert "appendonly" in result.stdout
+
+
+def test_every_service_gets_the_shared_settings_and_only_web_trusts_a_proxy():
+    services = yaml.safe_load(compose_config(**SETTINGS).stdout)["services"]
+    for name in ("migrate", "web", "worker"):
+        env = services[name]["environment"]
+        assert env["SECRETS_KEY"] == SETTINGS["SECRETS_KEY"]
+        assert env["DATABASE_URL"].startswith("postgresql+psycopg://slipway:pg-password@")
+    assert services["web"]["environment"]["PROXY_HOPS"] == "1"
+    assert services["web"]["ports"] == ["127.0.0.1:5000:5000/tcp"]  # loopback only
+    assert "PROXY_HOPS" not in services["worker"]["environment"]
+    assert services["worker"]["environment"]["BUILD_RUNNER"] == "docker"
 
 
 def test_compose_refuses_to_run_without_the_keys():

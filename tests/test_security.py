@@ -34,6 +34,27 @@ def test_login_attempts_are_rate_limited(limited_app):
     assert "Too many attempts" in blocked.text and "wait a minute" in blocked.text
 
 
+def attempts_from(app, forwarded_for: str, count: int) -> list[int]:
+    client = app.test_client()
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = forwarded_for
+    return [login(client, "ada", "wrong password!").status_code for _ in range(count)]
+
+
+def test_forwarded_addresses_count_only_behind_a_trusted_proxy(limited_app, tmp_path):
+    # No proxy configured: a client cannot dodge the limit by naming other addresses.
+    assert attempts_from(limited_app, "10.0.0.1", 3) == [200, 200, 200]
+    assert attempts_from(limited_app, "10.0.0.2", 1) == [429]
+    with running_app(tmp_path / "proxied", LOGIN_RATE_LIMIT="3 per minute", PROXY_HOPS=1) as app:
+        user = User(username="ada")
+        user.set_password("correct horse battery")
+        db.session.add(user)
+        db.session.commit()
+        assert attempts_from(app, "10.0.0.1", 4) == [200, 200, 200, 429]
+        assert attempts_from(app, "10.0.0.2", 1) == [200]  # another client behind the proxy
+        # The proxy's own hop is the one trusted: a spoofed earlier entry changes nothing.
+        assert attempts_from(app, "10.9.9.9, 10.0.0.1", 1) == [429]
+
+
 def test_a_session_expires(tmp_path):
     with running_app(tmp_path / "data", PERMANENT_SESSION_LIFETIME=1) as app:
         user = User(username="ada")
