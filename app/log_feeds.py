@@ -26,7 +26,10 @@ from app.logs import LogEvent, is_terminal, parse_stream_entries, read_from_db, 
 from app.metrics import log_feeds
 from app.models import LogLine
 
-BUFFER_EVENTS = 10_000
+# What a feed keeps for viewers that have not taken it yet; a viewer further
+# behind reads the database. Both bounds, since a line can be 8,000 characters.
+BUFFER_EVENTS = 5000
+BUFFER_CHARS = 4_000_000
 READ_BATCH = 5000
 log = logging.getLogger(__name__)
 
@@ -102,6 +105,7 @@ class Feed:
         self._cond = threading.Condition()
         self._seqs: list[int] = []
         self._events: list[LogEvent] = []
+        self._chars = 0
         self._last_seq = start_after
         self._finished = False
         self._stopped = False
@@ -142,11 +146,25 @@ class Feed:
                 if event.seq > self._last_seq:
                     self._seqs.append(event.seq)
                     self._events.append(event)
+                    self._chars += len(event.text)
                     self._last_seq = event.seq
                     self._finished = self._finished or is_terminal(event)
-            if len(self._events) > 2 * BUFFER_EVENTS:
-                del self._seqs[:-BUFFER_EVENTS], self._events[:-BUFFER_EVENTS]
+            self._trim()
             self._cond.notify_all()
+
+    def _trim(self) -> None:
+        """Drop the oldest events while either bound is exceeded (always keep the newest)."""
+        drop = 0
+        while len(self._events) - drop > 1 and (
+            len(self._events) - drop > BUFFER_EVENTS or self._chars > BUFFER_CHARS
+        ):
+            self._chars -= len(self._events[drop].text)
+            drop += 1
+        del self._seqs[:drop], self._events[:drop]
+
+    @property
+    def buffered(self) -> int:
+        return len(self._events)
 
 
 class FeedHub:

@@ -7,6 +7,7 @@ import pytest
 import redis
 from sqlalchemy import event
 
+from app import log_feeds
 from app.extensions import db
 from app.log_feeds import feed_hub, follow
 from app.logs import LogWriter, redis_key
@@ -124,3 +125,22 @@ def test_a_batch_the_live_stream_missed_still_reaches_viewers_in_order(app, depl
     for thread in threads:
         thread.join(timeout=30)
     assert seen == [[1, 2, 3, 4, 5]] * 3
+
+
+def test_a_viewer_behind_a_full_buffer_reads_the_rest_from_the_database(
+    app, deployment, monkeypatch
+):
+    monkeypatch.setattr(log_feeds, "BUFFER_EVENTS", 10)
+    writer = LogWriter(deployment.id, interval=3600)  # flushed by hand below
+    threads, seen = start_viewers(app, deployment.id, None, 1)
+    key = redis_key(deployment.id)
+    wait_for(lambda: feed_hub().viewers(key) == 1)
+    [feed] = [feed_hub()._feeds[key]]
+    for i in range(100):
+        writer.system(f"line {i}")
+    writer.status("deployed")
+    writer.close()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert seen == [list(range(1, 102))]
+    assert feed.buffered <= 10
