@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/deploy_api.py [--clients 50] [--seconds 30]
                                          [--database sqlite|postgresql]
+                                         [--web-workers 1,2]
 
-Starts a throwaway Slipway on loopback (one gunicorn gevent worker, Redis
-queue) with its consumer stopped, so every accepted deployment stays queued
-and can be counted afterwards. Each request resolves the branch head (git
+For each number of gunicorn gevent workers, one after the other in one run,
+starts a throwaway Slipway on loopback (Redis queue) with its consumer
+stopped, so every accepted deployment stays queued and can be counted
+afterwards. Each request resolves the branch head (git
 ls-remote of a local repository), stores the row and enqueues the task.
 Prints requests per second, p50/p99 latency, and whether every 202 is a
 queued deployment in the database (read back through /metrics).
@@ -48,24 +50,11 @@ def queued_in_database(stack: Stack) -> int:
     return int(float(line.split()[1]))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--seconds", type=int, default=30)
-    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="slipway-bench-deploy-"))
-    (work / "repo").mkdir()
-    repo = GitRepo(work / "repo")
-    repo.git("init", "--quiet", "-b", "main")
-    repo.commit(script_site("true"))
-    env = {"MAX_QUEUED": 0}
-    if args.database == "postgresql":
-        from tests.postgres import postgres_database, stop_server
-
-        env["DATABASE_URL"] = postgres_database()
-    with redis_server(work / "redis") as redis_url:
-        stack = Stack(work / "stack", redis_url=redis_url, **env).start()
+def run(work: Path, repo: GitRepo, args, web_workers: int, env: dict) -> dict:
+    with redis_server(work / f"redis-{web_workers}") as redis_url:
+        stack = Stack(
+            work / f"stack-{web_workers}", redis_url=redis_url, web_workers=web_workers, **env
+        ).start()
         try:
             stack.consumer.stop()  # accepted deployments stay queued, to be counted
             project = stack.create_project(repo, supersede=False)
@@ -82,22 +71,57 @@ def main() -> None:
             for client in clients:
                 client.join()
             elapsed = time.monotonic() - started
-            accepted = sum(1 for _, status in results if status == 202)
             stored = queued_in_database(stack)
         finally:
             stack.stop()
-            if args.database == "postgresql":
-                stop_server()
-    latencies = [seconds * 1000 for seconds, _ in results]
-    others = sorted({status for _, status in results} - {202})
+    return {"results": results, "elapsed": elapsed, "stored": stored}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--web-workers", default="1")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="slipway-bench-deploy-"))
+    (work / "repo").mkdir()
+    repo = GitRepo(work / "repo")
+    repo.git("init", "--quiet", "-b", "main")
+    repo.commit(script_site("true"))
+    rows = []
+    for web_workers in [int(n) for n in args.web_workers.split(",")]:
+        env = {"MAX_QUEUED": 0}
+        if args.database == "postgresql":
+            from tests.postgres import postgres_database
+
+            env["DATABASE_URL"] = postgres_database()
+        rows.append((web_workers, run(work, repo, args, web_workers, env)))
+    if args.database == "postgresql":
+        from tests.postgres import stop_server
+
+        stop_server()
+    report(rows, args)
+
+
+def report(rows: list, args) -> None:
     print(f"Deploy API, {args.clients} clients, {args.seconds} s, {args.database}, Redis queue\n")
-    print("| requests | per second | p50 ms | p99 ms | accepted (202) | others | queued rows |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    print(
-        f"| {len(results)} | {len(results) / elapsed:.1f} | {statistics.median(latencies):.0f} "
-        f"| {percentile(latencies, 99):.0f} | {accepted} | {others or 'none'} | {stored} |"
-    )
-    print(f"\nEvery accepted deployment accounted for: {'yes' if stored == accepted else 'NO'}")
+    print("| web workers | requests | per second | p50 ms | p99 ms | accepted (202) | others "
+          "| queued rows |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    all_counted = True
+    for web_workers, row in rows:
+        results = row["results"]
+        latencies = [seconds * 1000 for seconds, _ in results]
+        accepted = sum(1 for _, status in results if status == 202)
+        others = sorted({status for _, status in results} - {202})
+        all_counted = all_counted and row["stored"] == accepted
+        print(
+            f"| {web_workers} | {len(results)} | {len(results) / row['elapsed']:.1f} "
+            f"| {statistics.median(latencies):.0f} | {percentile(latencies, 99):.0f} "
+            f"| {accepted} | {others or 'none'} | {row['stored']} |"
+        )
+    print(f"\nEvery accepted deployment accounted for: {'yes' if all_counted else 'NO'}")
 
 
 if __name__ == "__main__":

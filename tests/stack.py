@@ -83,7 +83,14 @@ def _database_env() -> dict[str, str]:
 class Stack:
     """gunicorn (gevent) + one Huey consumer over one data directory."""
 
-    def __init__(self, base: Path, redis_url: str | None = None, runner: str = "local", **env):
+    def __init__(
+        self,
+        base: Path,
+        redis_url: str | None = None,
+        runner: str = "local",
+        web_workers: int = 1,
+        **env,
+    ):
         self.base = base
         self.runner = runner
         self.port = free_port()
@@ -114,7 +121,7 @@ class Stack:
                 "-k",
                 "gevent",
                 "-w",
-                "1",
+                str(web_workers),
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--timeout",
