@@ -4,6 +4,8 @@ from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from app.auth import is_api_request
+from app.extensions import db
+from app.projects import ValidationError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -37,6 +39,13 @@ def error(message: str, status: int, **extra):
     response = jsonify(error=message, **extra)
     response.status_code = status
     return response
+
+
+@bp.errorhandler(ValidationError)
+def invalid_input(exc: ValidationError):
+    """A request breaking a rule gets 422 with each field's message; nothing half-done stays."""
+    db.session.rollback()
+    return error(str(exc), 422, fields=exc.errors)
 
 
 from app.api import access, deployments, openapi, projects  # noqa: E402,F401  (routes register on bp)

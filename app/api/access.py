@@ -30,11 +30,7 @@ def put_member(project_id: int):
     """Add a member or change their role: {username, role}."""
     project = project_or_404(project_id, "manage")
     body = json_body()
-    try:
-        member = set_member(project, body.get("username"), body.get("role"))
-    except ValidationError as exc:
-        db.session.rollback()
-        return error(str(exc), 422, fields=exc.errors)
+    member = set_member(project, body.get("username"), body.get("role"))
     return jsonify(username=member.user.username, role=member.role.value)
 
 
@@ -61,11 +57,7 @@ def variables(project_id: int):
 def put_variable(project_id: int):
     """Create or replace a variable: {name, value, secret?, target?}."""
     project = project_or_404(project_id, "manage")
-    try:
-        variable = set_variable(project, json_body())
-    except ValidationError as exc:
-        db.session.rollback()
-        return error(str(exc), 422, fields=exc.errors)
+    variable = set_variable(project, json_body())
     return jsonify(variable.to_dict())
 
 
@@ -105,10 +97,7 @@ def create_token():
     """Create a token: {name, expires_in_days?, project_id?}; the value is in this answer only."""
     if token_project_id() is not None:
         return error("A token restricted to one project cannot create tokens.", 403)
-    try:
-        token, plain = issue_token(current_user, json_body())
-    except ValidationError as exc:
-        return error(str(exc), 422, fields=exc.errors)
+    token, plain = issue_token(current_user, json_body())
     return jsonify(token=plain, **token_json(token)), 201
 
 

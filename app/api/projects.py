@@ -13,7 +13,7 @@ from app.deploys import QueueFull, start_deployment
 from app.extensions import db
 from app.models import Deployment, Project
 from app.pipeline.git import RepoError
-from app.projects import ValidationError, create_project, update_project
+from app.projects import create_project, update_project
 
 
 def get_project(project_id: int, action: str = "view") -> Project:
@@ -25,10 +25,7 @@ def create():
     """Create a project; its creator becomes its owner."""
     if not may_create_projects():
         return error("This token is restricted to one project and cannot create others.", 403)
-    try:
-        project = create_project(json_body(), owner=current_user)
-    except ValidationError as exc:
-        return error(str(exc), 422, fields=exc.errors)
+    project = create_project(json_body(), owner=current_user)
     return jsonify(project_json(project)), 201
 
 
@@ -48,10 +45,7 @@ def show(project_id: int):
 def update(project_id: int):
     """Change a project's settings."""
     project = get_project(project_id, "manage")
-    try:
-        update_project(project, json_body())
-    except ValidationError as exc:
-        return error(str(exc), 422, fields=exc.errors)
+    update_project(project, json_body())
     return jsonify(project_json(project))
 
 
@@ -75,8 +69,6 @@ def deploy(project_id: int):
         abort(400, "'branch' must be a string.")
     try:
         deployment = start_deployment(project, branch)
-    except ValidationError as exc:
-        return error(str(exc), 422, fields=exc.errors)
     except RepoError as exc:
         return error(str(exc), 422)
     except QueueFull as exc:
