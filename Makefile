@@ -15,7 +15,8 @@ run: install
 	    (mkdir -p $$data && umask 077 && $(BIN)/python -m app.secrets > $$data/secrets.key)
 	$(BIN)/flask --app wsgi db upgrade
 	@echo "Slipway is starting at http://localhost:$(PORT)/ (Ctrl-C stops it)"
-	@trap 'kill 0 2>/dev/null' INT TERM; \
+	@# Ctrl-C stops builds now (SIGINT); a plain SIGTERM would let them finish first.
+	@trap 'kill -INT 0 2>/dev/null' INT TERM; \
 	SITES_DOMAIN=$${SITES_DOMAIN:-localhost:$(PORT)} $(BIN)/gunicorn -k gevent -w $${WEB_WORKERS:-1} \
 	    --bind $(HOST):$(PORT) --graceful-timeout 10 --access-logfile - wsgi:app & \
 	SITES_DOMAIN=$${SITES_DOMAIN:-localhost:$(PORT)} $(BIN)/python huey_consumer.py & \

@@ -1,18 +1,22 @@
 """Run a Slipway build consumer: `python huey_consumer.py`.
 
-Both SIGINT (Ctrl-C) and SIGTERM stop it cleanly: running builds are stopped
-and marked failed with a clear reason, then the consumer exits. Nothing keeps
-running and nothing stays 'building'.
+SIGTERM (a service manager's or Compose's stop) drains: the consumer starts no
+new build, lets the running ones finish, then exits; waiting builds stay queued
+for other consumers. SIGINT (Ctrl-C), or a second SIGTERM, stops now: running
+builds are stopped and marked failed with a clear reason, then the consumer
+exits. Either way nothing keeps running and nothing stays 'building'.
 """
 
 import logging
+import signal
 import sys
+import threading
 
 from huey.consumer import Consumer
 
 from app.housekeeping import Housekeeping
 from app.pipeline import reaper
-from app.pipeline.run import SHUTDOWN
+from app.pipeline.watch import DRAINING, SHUTDOWN
 from app.runners import RunnerUnavailable, docker_answers, runner_kind
 from app.runners.local import bwrap_works
 from app.secrets import SecretsKeyError
@@ -21,10 +25,31 @@ from app.tasks import build_deployment, flask_app, huey
 
 class SlipwayConsumer(Consumer):
     def stop(self, graceful=False):
-        # Builds can run for an hour: rather than wait, tell them to stop and
-        # record why, then wait for that (a few seconds) before exiting.
+        if graceful:
+            self._drain()
+        # Whatever still runs is told to stop and record why; that takes seconds.
         SHUTDOWN.set()
         super().stop(graceful=True)
+
+    def _drain(self) -> None:
+        """Take no new build and wait for the running ones, until a second signal."""
+        DRAINING.set()
+        self.stop_flag.set()
+        stop_now = threading.Event()
+        # Not huey's way (KeyboardInterrupt in a thread join): an interrupted
+        # join leaves the thread looking finished, and the builds would be
+        # abandoned instead of stopped.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop_now.set())
+        self._logger.info(
+            "Draining: running builds finish, no new build starts here. "
+            "SIGTERM again or SIGINT stops them now."
+        )
+        while self._building() and not stop_now.wait(0.2):
+            pass
+
+    def _building(self) -> bool:
+        return any(thread.is_alive() for _, thread in self.worker_threads)
 
 
 def _describe_runner(config) -> str:
@@ -68,6 +93,7 @@ def main() -> None:
         worker_type="thread",
         max_delay=0.5,
         check_worker_health=True,
+        graceful_signal="TERM",
     )
     consumer.run()
     housekeeping.stop()

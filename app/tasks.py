@@ -7,6 +7,7 @@ from huey import crontab
 from app.pipeline import dispatch, retention
 from app.pipeline.run import run_deployment
 from app.pipeline.state import Claim
+from app.pipeline.watch import DRAINING
 from app.queue import huey
 
 
@@ -26,7 +27,11 @@ WAIT_RETRY_SECONDS = 2
 def build_deployment(deployment_id: int) -> None:
     with flask_app().app_context():
         dispatch.touch(deployment_id)  # this deployment has a live task
-        if run_deployment(deployment_id) is Claim.WAIT:
+        if DRAINING.is_set():
+            # This consumer is on its way out: leave the build to another one
+            # (or to this one when it comes back) instead of starting it here.
+            build_deployment.schedule((deployment_id,), delay=WAIT_RETRY_SECONDS)
+        elif run_deployment(deployment_id) is Claim.WAIT:
             build_deployment.schedule((deployment_id,), delay=WAIT_RETRY_SECONDS)
 
 

@@ -165,7 +165,7 @@ class Stack:
         return self
 
     def stop(self) -> None:
-        self.consumer.stop()
+        self.consumer.stop(signal.SIGINT)  # stop builds now; SIGTERM would let them finish
         self.web.stop()
 
     def restart_consumer(self) -> None:

@@ -5,6 +5,7 @@ import subprocess
 
 import yaml
 
+from app.config import Config
 from tests.conftest import ROOT, require_tool
 
 SETTINGS = {
@@ -33,7 +34,10 @@ def test_compose_file_is_valid_and_has_the_whole_topology():
     for service in ("migrate:", "web:", "worker:", "redis:", "postgres:", "s3:"):
         assert f"  {service}" in result.stdout
     assert "/var/run/docker.sock" in result.stdout
-    assert "stop_grace_period: 65m" in result.stdout  # longer than the longest build
+    worker = yaml.safe_load(result.stdout)["services"]["worker"]
+    longest_build = Config.CLONE_TIMEOUT + Config.INSTALL_TIMEOUT + Config.BUILD_TIMEOUT
+    assert worker["stop_signal"] == "SIGTERM"  # the consumer drains on it
+    assert int(worker["stop_grace_period"].removesuffix("m")) * 60 > longest_build
     assert "appendonly" in result.stdout
 
 

@@ -314,12 +314,18 @@ def test_the_dashboard_needs_a_login_but_sites_do_not(stack, make_repo):
     assert page.status_code == 302 and "/login" in page.headers["Location"]
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_stopping_the_consumer_stops_its_builds_and_says_so(stack, make_repo, sig):
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM twice"])
+def test_stopping_the_consumer_now_stops_its_builds_and_says_so(stack, make_repo, how):
     _, deployment_id, sleep = start_endless_build(stack, make_repo)
 
     started = time.monotonic()
-    exit_code = stack.consumer.stop(sig, timeout=15)
+    if how == "SIGTERM twice":
+        stack.consumer.proc.send_signal(signal.SIGTERM)  # drain: the build goes on
+        time.sleep(1.5)
+        assert stack.deployment(deployment_id)["status"] == "building"
+        exit_code = stack.consumer.stop(signal.SIGTERM, timeout=15)
+    else:
+        exit_code = stack.consumer.stop(signal.SIGINT, timeout=15)
     stopped_after = time.monotonic() - started
     stack.restart_consumer()
 
@@ -328,6 +334,26 @@ def test_stopping_the_consumer_stops_its_builds_and_says_so(stack, make_repo, si
     assert (done["status"], done["error"]) == ("failed", "worker_stopped")
     assert "Deploy again" in done["error_message"]
     assert processes_matching(f"sleep {sleep}") == []
+
+
+def test_sigterm_lets_running_builds_finish_and_starts_no_new_one(stack, make_repo):
+    repo = make_repo(script_site("echo started; sleep 3; mkdir -p dist; echo ok > dist/index.html"))
+    project = stack.create_project(repo, supersede=False)  # one build at a time per project
+    running = stack.deploy(project["id"])["deployment_id"]
+    wait_for_log(stack, running, "started")
+    waiting = stack.deploy(project["id"])["deployment_id"]
+    drains_before = stack.consumer.log().count("Draining")
+
+    exit_code = stack.consumer.stop(signal.SIGTERM, timeout=60)
+    finished, left = stack.deployment(running), stack.deployment(waiting)
+    drains = stack.consumer.log().count("Draining") - drains_before
+    stack.restart_consumer()
+
+    assert exit_code == 0
+    assert finished["status"] == "deployed", stack.log_text(running)
+    assert left["status"] == "queued"  # not started by the draining consumer
+    assert drains == 1
+    assert stack.wait(waiting)["status"] == "deployed"  # the next consumer takes it
 
 
 @pytest.mark.parametrize("stack", ["docker"], indirect=True)

@@ -44,7 +44,7 @@ class Cluster(Stack):
         return self
 
     def stop(self) -> None:
-        self.consumer_b.stop()
+        self.consumer_b.stop(signal.SIGINT)
         self.web_b.stop()
         super().stop()
 
@@ -113,7 +113,7 @@ def test_a_consumer_killed_mid_build_is_noticed_and_the_other_carries_on(cluster
     assert time.monotonic() - killed_at < 60
     assert [cluster.wait(i, timeout=90)["status"] for i in on_a] == ["deployed"] * len(on_a)
 
-    cluster.consumer.stop()  # only the restarted consumer is left to take the next build
+    cluster.consumer.stop(signal.SIGINT)  # only the restarted consumer is left for the next build
     cluster.consumer_b = cluster._second_consumer().start()
     quick = cluster.create_project(
         make_repo(script_site("mkdir -p dist && echo q > dist/index.html"))

@@ -9,8 +9,10 @@ from app.models import Deployment
 from app.models.user import utcnow
 
 CANCEL_POLL = 0.5
-# Set when the consumer is asked to stop: every running build stops too.
+# Set when the consumer is asked to stop now: every running build stops too.
 SHUTDOWN = threading.Event()
+# Set while the consumer drains: running builds finish, none starts here.
+DRAINING = threading.Event()
 
 
 class Watch:
