@@ -103,10 +103,13 @@ def test_going_live_and_rolling_back_purge_the_changed_urls(tmp_path, make_repo,
             "https://www.example.com/index.html",
         ]
         slug = project["slug"]
+        # The purge follows the status change to deployed, a moment later.
+        wait_until(lambda: received, what="the purge")
         assert received == [
             (f"/purge/{slug}", "Bearer purge-token-7f3a", {"project": slug, "urls": changed})
         ]
-        assert "CDN: purged 6 URLs through the purge hook." in stack.log_text(second["id"])
+        purged = "CDN: purged 6 URLs through the purge hook."
+        wait_until(lambda: purged in stack.log_text(second["id"]), what="the purge's log line")
 
         assert stack.api("POST", f"/deployments/{first['id']}/promote").status_code == 200
         wait_until(lambda: len(received) == 2, what="the rollback's purge")
